@@ -42,6 +42,7 @@ int qk_h5_read_string_attr(hid_t obj, const char *name, char **out,
 
 		mem = H5Tcopy(H5T_C_S1);
 		H5Tset_size(mem, H5T_VARIABLE);
+		H5Tset_cset(mem, H5Tget_cset(type));	/* UTF-8 or ASCII */
 		if (H5Aread(attr, mem, &value) < 0 || !value) {
 			qk_fail(err, "cannot read attribute '%s'", name);
 			goto out;
@@ -134,6 +135,7 @@ static int read_string_list(hid_t obj, const char *name, char ***out,
 
 		mem = H5Tcopy(H5T_C_S1);
 		H5Tset_size(mem, H5T_VARIABLE);
+		H5Tset_cset(mem, H5Tget_cset(type));
 		if (!raw || H5Aread(attr, mem, raw) < 0) {
 			free(raw);
 			qk_fail(err, "cannot read attribute '%s'", name);

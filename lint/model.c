@@ -138,13 +138,15 @@ static int parse_ref_list(const cJSON *item, struct pending_ref *ref,
 	ref->node_index = 0;
 	ref->tensor_index = 0;
 	if (node && cJSON_IsNumber(node) && node->valuedouble >= 0 &&
-	    node->valuedouble < 1e6)
+	    node->valuedouble < 1e6 &&
+	    node->valuedouble == (double)(int)node->valuedouble)
 		ref->node_index = (int)node->valuedouble;
 	else if (node)
 		return qk_fail(err, "layer '%s': inbound node index must be a "
 			       "non-negative integer", owner);
 	if (tensor && cJSON_IsNumber(tensor) && tensor->valuedouble >= 0 &&
-	    tensor->valuedouble < 1e6)
+	    tensor->valuedouble < 1e6 &&
+	    tensor->valuedouble == (double)(int)tensor->valuedouble)
 		ref->tensor_index = (int)tensor->valuedouble;
 	else if (tensor)
 		return qk_fail(err, "layer '%s': inbound tensor index must be "
@@ -434,6 +436,29 @@ const struct qk_tensor *qk_layer_weight(const struct qk_layer *layer,
 	return NULL;
 }
 
+/*
+ * A layer called n times has nodes 0..n-1 and an input layer has node 0.
+ * A nested model may also be referred to by the node of its own input,
+ * so only node indices that exceed every count are rejected.
+ */
+static int check_node_index(const struct build *b, size_t src,
+			    const struct pending_ref *r,
+			    const struct qk_layer *layer, struct qk_err *err)
+{
+	const struct qk_layer *from = &b->model->layers[src];
+	size_t calls = b->pending[src].n_nodes;
+
+	if (from->kind == QK_LAYER_INPUT || calls == 0)
+		calls = 1;
+	if (from->kind == QK_LAYER_MODEL)
+		calls++;
+	if ((size_t)r->node_index >= calls)
+		return qk_fail(err, "layer '%s': inbound node %d of '%s' does "
+			       "not exist ('%s' has %zu)", layer->name,
+			       r->node_index, r->name, r->name, calls);
+	return 0;
+}
+
 static int resolve_nodes(struct build *b, struct qk_err *err)
 {
 	struct qk_model *m = b->model;
@@ -466,6 +491,8 @@ static int resolve_nodes(struct build *b, struct qk_err *err)
 						       "inbound layer '%s' "
 						       "does not exist",
 						       layer->name, r->name);
+				if (check_node_index(b, src, r, layer, err))
+					return -1;
 				node->inputs[k].layer = src;
 				node->inputs[k].node_index = r->node_index;
 				node->inputs[k].tensor_index = r->tensor_index;
@@ -696,6 +723,7 @@ static int default_endpoints(struct qk_model *m, struct qk_err *err)
 		}
 	}
 	if (!m->n_outputs && m->n_layers) {
+		free(m->outputs);
 		m->outputs = qk_calloc(1, sizeof(size_t));
 		if (!m->outputs)
 			return qk_fail(err, "out of memory");

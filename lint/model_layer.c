@@ -204,6 +204,37 @@ static int read_padding_format(struct qk_layer *layer, struct qk_err *err)
 	return 0;
 }
 
+static int is_2d(enum qk_layer_kind kind)
+{
+	return kind == QK_LAYER_CONV2D || kind == QK_LAYER_DEPTHWISE_CONV2D ||
+	       kind == QK_LAYER_SEPARABLE_CONV2D ||
+	       kind == QK_LAYER_MAXPOOL2D || kind == QK_LAYER_AVGPOOL2D;
+}
+
+/* A 2-D layer's size lists need both entries; Keras rejects one. */
+static int check_2d_pairs(const struct qk_layer *layer, struct qk_err *err)
+{
+	static const char *const keys[] = { "kernel_size", "strides",
+					    "pool_size", "dilation_rate" };
+	const cJSON *item;
+	size_t i;
+	char what[160];
+
+	if (!is_2d(layer->kind))
+		return 0;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		item = cJSON_GetObjectItemCaseSensitive(layer->config,
+							keys[i]);
+		if (cJSON_IsArray(item) && cJSON_GetArraySize(item) != 2) {
+			snprintf(what, sizeof(what), "'%s' must have 2 entries "
+				 "for a 2-D layer, got %d", keys[i],
+				 cJSON_GetArraySize(item));
+			return layer_fail(err, layer, what);
+		}
+	}
+	return 0;
+}
+
 int qk_layer_read_params(struct qk_layer *layer, struct qk_err *err)
 {
 	struct qk_layer_params *p = &layer->params;
@@ -237,6 +268,8 @@ int qk_layer_read_params(struct qk_layer *layer, struct qk_err *err)
 	    read_number_key(layer, "negative_slope", &slope, NULL, err))
 		return -1;
 	p->negative_slope = slope;
+	if (check_2d_pairs(layer, err))
+		return -1;
 	if (strcmp(layer->class_name, "LeakyReLU") == 0) {
 		int present;
 

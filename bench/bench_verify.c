@@ -3,11 +3,11 @@
  *
  * Usage: bench_verify [N]   (default N = 200000)
  *
- * Builds the model in memory with seeded weights, then runs the sampling
- * check (both simulations per vector) for N and for 4N vectors in safe
- * mode on one core, and prints vectors per second and the peak resident
- * set size after each run. The peak must not grow between the runs,
- * since a run allocates nothing per vector.
+ * Builds the model in memory with seeded weights. Then it runs the
+ * sampling check (both simulations per vector) for N and for 4N vectors
+ * in safe mode on one core. After each run it prints vectors per second
+ * and the peak resident set size, which should not grow between the runs
+ * because a run allocates nothing per vector.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,6 @@
 /*
- * Helpers for simulator and verifier tests: small QKeras models built in
- * memory, with weights attached by hand, and the same models written as
- * Keras 2 .h5 files for the command-line tests.
+ * Helpers for simulator tests: small QKeras models built in memory from
+ * config text, with weights attached by hand.
  */
 #ifndef QK_TESTS_SIM_HELPER_H
 #define QK_TESTS_SIM_HELPER_H

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sim_helper.h"
+#include "verify/qkeras_quant.h"
 #include "verify/sim.h"
 
 struct run {
@@ -293,7 +294,7 @@ Test(sim, convolution_rejected)
 
 /*
  * A product needing more than 64 bits: x = 2^20 - 1/8 at 19 fractional
- * bits times w = 6 - 2^-21 bounds the accumulator near 3 * 2^62, so it
+ * bits times w = 6 - 2^-21 bounds the accumulator near 1.5 * 2^62, so it
  * runs in __int128. The exact value 6291454.75 + 2^-24 is a tie at the
  * 2^-23 step of quantized_bits(64,40) and goes to even 6291454.75; the
  * float32 product in QKeras rounds to a multiple of 0.5 first.

@@ -356,6 +356,22 @@ static float clip_float(float x, float lo, float hi)
 	return hi < v ? hi : v;
 }
 
+/*
+ * nearbyintf() in the default rounding mode, mostly without the library
+ * call: for |p| < 2^22, adding and subtracting 1.5 * 2^23 lands in
+ * [2^23, 2^24), where the float step is 1, so it rounds to an integer
+ * with ties to even.
+ */
+static float round_even(float p)
+{
+	float r;
+
+	if (!(fabsf(p) < 0x1p22f))
+		return nearbyintf(p);
+	r = (p + 0x1.8p23f) - 0x1.8p23f;
+	return copysignf(r, p);
+}
+
 static float fast_quant_apply(const struct act *act, float x)
 {
 	const struct fast_quant *f = &act->fast;
@@ -364,7 +380,7 @@ static float fast_quant_apply(const struct act *act, float x)
 	switch (f->kind) {
 	case FAST_BITS:
 		p = x * f->m / f->m_i;
-		p = p + (-p + nearbyintf(p));
+		p = p + (-p + round_even(p));
 		xq = f->m_i * clip_float(p, f->lo, f->hi) / f->m;
 		xq = 1.0f * xq;
 		return x + 1.0f * (-x + xq);
@@ -374,7 +390,7 @@ static float fast_quant_apply(const struct act *act, float x)
 		else
 			xu = f->relu_max;
 		p = x * f->m / f->m_i;
-		p = p + (-p + nearbyintf(p));
+		p = p + (-p + round_even(p));
 		xq = f->m_i * clip_float(p / f->m, 0.0f, f->hi);
 		return xu + 1.0f * (-xu + xq);
 	case FAST_NONE:

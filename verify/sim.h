@@ -6,15 +6,15 @@
  * once by their quantizers, a Dense product summed in float32 in input
  * order (x[0] * w[0][j] + x[1] * w[1][j] + ...), then the bias, then the
  * activation. TensorFlow does not specify the order of a matmul's sums,
- * so a float32 sum that rounds may differ from TensorFlow's in its last
- * bit; every sum that needs at most 24 significant bits is exact in any
- * order.
+ * so where a float32 sum rounds, its last bit may differ from
+ * TensorFlow's. A sum that needs at most 24 significant bits is exact in
+ * any order.
  *
  * The proxy side computes what to_proxy_model() builds, in exact integer
  * arithmetic: every tensor is a vector of int64 raw values with one binary
  * point (value = raw * 2^-frac), weights are the raw integers of the
- * quantized float32 values, a Dense sum is accumulated exactly (in int64,
- * or __int128 when its bound needs more than 62 bits), and each quantizer
+ * quantized float32 values, a Dense sum is accumulated exactly (in int32,
+ * int64 or __int128, picked from a bound on the sum), and each quantizer
  * is an ap_fixed conversion with its rounding and overflow modes (SAT,
  * or WRAP for non-symmetric quantized_bits in fast mode).
  *
@@ -22,7 +22,8 @@
  * form the conversion builds, so that a mismatch can be shown: ternary
  * as signed 2 bits with 1 integer bit (RND, SAT), quantized_relu with a
  * negative_slope as plain ReLU and the unsigned quantizer, and one-bit
- * signed quantized_bits as the 1-bit type holding {-2^integer, 0}. Each
+ * signed quantized_bits as the 1-bit type, which contains only
+ * -2^integer and 0. Each
  * such case adds a note.
  *
  * Layers whose proxy is not exact by design (softmax, sigmoid, tanh and
@@ -69,7 +70,7 @@ struct qk_sim_output {
 	int is_model_output;	/* 0: feeds a layer that is not exact */
 };
 
-/* Where the two simulations first disagree. */
+/* First disagreement between the two simulations. */
 struct qk_sim_difference {
 	const char *layer;	/* layer name; borrowed */
 	const char *class_name;	/* layer class; borrowed */

@@ -6,10 +6,10 @@
  * (the input quantizer's, or the --input-precision type). When the grid
  * has at most exhaustive_limit vectors, every one is run, which proves
  * equivalence on the grid. Otherwise `samples` vectors are drawn with a
- * seeded splitmix64 generator, after a fixed set that always comes first:
- * all zeros, all minimum, all maximum, and for inputs with a quantizer
- * also ties (midpoints between grid steps) and values beyond the range,
- * which the QKeras quantizer clips and the proxy saturates or wraps.
+ * seeded splitmix64 generator. A fixed set always comes first: all zeros,
+ * all minimum and all maximum. For inputs with a quantizer it also has
+ * ties (midpoints between grid steps) and values beyond the range, which
+ * the QKeras quantizer clips and the proxy saturates or wraps.
  * Inputs typed by --input-precision are drawn from the grid only, since
  * the type is a promise about the inputs.
  */

@@ -244,8 +244,8 @@ static void print_inputs(const struct qk_sim *sim)
 	for (size_t i = 0; i < qk_sim_n_inputs(sim); i++) {
 		const struct qk_sim_input *in = qk_sim_input(sim, i);
 
-		printf("  input '%s': %zu values on the grid of %s (%s)\n",
-		       in->name, in->count,
+		printf("  input '%s': %zu element%s on the grid of %s (%s)\n",
+		       in->name, in->count, in->count == 1 ? "" : "s",
 		       qk_fixed_format(&in->type, buf, sizeof(buf)),
 		       in->from_quantizer ? "input quantizer"
 					  : "--input-precision");
@@ -253,7 +253,8 @@ static void print_inputs(const struct qk_sim *sim)
 	for (size_t i = 0; i < qk_sim_n_outputs(sim); i++) {
 		const struct qk_sim_output *o = qk_sim_output(sim, i);
 
-		printf("  compared: %s, %zu values%s\n", o->label, o->count,
+		printf("  compared: %s, %zu element%s%s\n", o->label,
+		       o->count, o->count == 1 ? "" : "s",
 		       o->is_model_output ? ""
 					  : " (feeds a layer that is not "
 					    "exact)");
@@ -331,8 +332,8 @@ static void print_result(const char *path, const char *mode,
 
 /*
  * Checks one mode. Returns EXIT_EQUIVALENT, EXIT_MISMATCH (also when the
- * proxy cannot be simulated) or EXIT_USAGE; *saved tells whether a
- * counterexample was written already.
+ * proxy cannot be simulated) or EXIT_USAGE. *saved is set once a
+ * counterexample has been written, so only the first one is kept.
  */
 static int verify_mode(const struct qk_model *model,
 		       const struct verify_args *a,
@@ -578,6 +579,7 @@ static int simulate_file(struct qk_sim *sim, const struct simulate_args *a)
 	struct qk_err err = QK_ERR_INIT;
 	size_t n_in = qk_sim_input_size(sim);
 	size_t n_out = qk_sim_output_size(sim);
+	const char *side;
 	size_t rows;
 	float *row = NULL;
 	double *out = NULL;
@@ -614,11 +616,15 @@ static int simulate_file(struct qk_sim *sim, const struct simulate_args *a)
 		rc = file_error(a->output, err.msg);
 		goto out;
 	}
-	printf("%s: %s%s simulation of %zu rows written to %s, shape [%zu, "
+	if (!a->proxy)
+		side = "qkeras";
+	else if (a->fast)
+		side = "proxy (fast)";
+	else
+		side = "proxy (safe)";
+	printf("%s: %s simulation of %zu rows written to %s, shape [%zu, "
 	       "%zu], float64\n",
-	       a->path, a->proxy ? "proxy" : "qkeras",
-	       a->proxy ? (a->fast ? " (fast)" : " (safe)") : "", rows,
-	       a->output, rows, n_out);
+	       a->path, side, rows, a->output, rows, n_out);
 	rc = 0;
 out:
 	free(row);

@@ -331,7 +331,8 @@ static int cmp_by_name(const void *a, const void *b, void *ctx)
 		      m->layers[*(const size_t *)b].name);
 }
 
-/* Insertion-free merge sort so that no qsort_r extension is needed. */
+/* Sorts layer indices by name with a merge sort, because C11's qsort
+ * passes no context to its comparison function. */
 static void sort_indices(size_t *v, size_t *tmp, size_t n,
 			 const struct qk_model *m)
 {
@@ -665,7 +666,7 @@ static int parse_endpoints(struct qk_model *m, const cJSON *list,
 	return 0;
 }
 
-/* Sequential models start with an InputLayer; old files leave it out. */
+/* Adds the InputLayer that old Sequential files leave out. */
 static int add_sequential_input(struct build *b, const cJSON *first,
 				struct qk_err *err)
 {

@@ -1,6 +1,6 @@
 /*
  * Output shapes of layers and the weight shapes their configs imply.
- * Shapes exclude the batch axis; rank 0 means unknown.
+ * Shapes exclude the batch axis, and rank 0 means unknown.
  */
 #include "model.h"
 

@@ -322,7 +322,7 @@ Test(verify, missing_input_precision)
 	int64_t shape[1] = {2};
 	char *dir = qk_fixture_tmpdir();
 	char *model;
-	char args[2048];
+	char args[2048], config[1024];
 	struct cli_run r;
 
 	cr_assert(fx && dir);
@@ -340,7 +340,23 @@ Test(verify, missing_input_precision)
 		  "%s", r.out);
 	free(r.out);
 
-	/* With the type given, 2 x 8 bits are enumerated in full. */
+	/* With the type given, 2 x 8 bits are enumerated in full, but the
+	 * missing input quantizer is still an error-level finding (QK001),
+	 * because the real conversion would fail. */
+	snprintf(args, sizeof(args),
+		 "verify --input-precision 'fixed<8,3,TRN,SAT>' '%s'", model);
+	r = run_qklint(dir, args);
+	cr_expect_eq(r.status, 1, "exit %d:\n%s", r.status, r.out);
+	cr_expect(strstr(r.out, "proven equivalent on all 65536"), "%s",
+		  r.out);
+	cr_expect(strstr(r.out, "error QK001 input-not-quantized"), "%s",
+		  r.out);
+	free(r.out);
+
+	/* A config that switches QK001 off leaves only the verdict. */
+	snprintf(config, sizeof(config), "%s/.qklint.yaml", dir);
+	cr_assert_eq(qk_fixture_write_text(config, "rules:\n  QK001: off\n"),
+		     0);
 	snprintf(args, sizeof(args),
 		 "verify --quiet --input-precision 'fixed<8,3,TRN,SAT>' '%s'",
 		 model);

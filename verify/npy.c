@@ -393,7 +393,7 @@ int qk_npy_read_mem(const void *buf, size_t len, const char *name,
 	const unsigned char *p = buf;
 	struct npy_header h;
 	const struct npy_dtype *dt;
-	size_t start, hlen, count, need, have;
+	size_t start = 0, hlen = 0, count = 0, need, have;
 	int i;
 
 	memset(out, 0, sizeof(*out));

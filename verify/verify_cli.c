@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lint/config.h"
+#include "../lint/engine.h"
 #include "../lint/model.h"
+#include "../lint/report.h"
 #include "bounds.h"
 #include "hls4ml.h"
 #include "npy.h"
@@ -42,6 +45,10 @@ static const char verify_usage[] =
 	"                            (.npy, float64, shape [1, inputs])\n"
 	"  --emit-hls4ml-config F    write the hls4ml config (YAML) to F\n"
 	"  --weights FILE            weights .h5 for an architecture JSON\n"
+	"  --config FILE             lint config (default: the nearest\n"
+	"                            .qklint.yaml); its error-level\n"
+	"                            findings make verify exit 1\n"
+	"  --no-config               lint with the built-in defaults\n"
 	"  --quiet                   print the verdicts only\n";
 
 static const char simulate_usage[] =
@@ -60,6 +67,8 @@ struct verify_args {
 	const char *input_precision;
 	const char *counterexample;
 	const char *hls4ml_config;
+	const char *config;
+	int no_config;
 	int safe, fast, quiet;
 	struct qk_verify_options run;
 };
@@ -129,6 +138,14 @@ static int parse_verify_args(int argc, char **argv, struct verify_args *a)
 			return 1;
 		} else if (strcmp(arg, "--quiet") == 0) {
 			a->quiet = 1;
+		} else if (strcmp(arg, "--no-config") == 0) {
+			a->no_config = 1;
+		} else if (take_value(argc, argv, &i, "--config", &v)) {
+			if (!v)
+				return usage_error(verify_usage,
+						   "missing value for %s",
+						   "--config");
+			a->config = v;
 		} else if (take_value(argc, argv, &i, "--mode", &v)) {
 			if (!v || (strcmp(v, "safe") && strcmp(v, "fast") &&
 				   strcmp(v, "both")))
@@ -440,6 +457,53 @@ static int emit_hls4ml(const struct qk_model *model,
 	return 0;
 }
 
+/*
+ * Runs the lint rules, prints their findings (unless quiet) and returns
+ * EXIT_MISMATCH when one is at error level, because a model that breaks a
+ * prerequisite does not convert as simulated, or EXIT_USAGE when the
+ * config is invalid.
+ */
+static int lint_before_verify(const struct qk_model *model,
+			      const struct verify_args *a)
+{
+	struct qk_config config = { 0 };
+	struct qk_file_result result = { 0 };
+	struct qk_report_options report = { QK_OUT_TEXT, 0, 0, 0 };
+	struct qk_err err = QK_ERR_INIT;
+	char *found = NULL;
+	int status = EXIT_EQUIVALENT, rc = 0;
+	size_t i;
+
+	if (qk_config_init(&config, &err))
+		return file_error(a->path, err.msg);
+	if (!a->no_config && a->config)
+		rc = qk_config_load(&config, a->config, &err);
+	else if (!a->no_config && (found = qk_config_discover(a->path)))
+		rc = qk_config_load(&config, found, &err);
+	free(found);
+	if (rc || qk_lint_model(model, &config, a->path, &result.sink,
+				&err)) {
+		qk_config_release(&config);
+		qk_sink_release(&result.sink);
+		fprintf(stderr, "qklint: error: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < result.sink.n_findings; i++)
+		if (result.sink.findings[i].severity >= QK_SEV_ERROR)
+			status = EXIT_MISMATCH;
+	result.path = (char *)a->path;
+	result.loaded = 1;
+	result.kind = model->kind;
+	result.format = model->format;
+	result.n_layers = model->n_layers;
+	if (!a->quiet && result.sink.n_findings &&
+	    qk_report_write(stdout, &result, 1, &report, &err))
+		status = EXIT_USAGE;
+	qk_sink_release(&result.sink);
+	qk_config_release(&config);
+	return status;
+}
+
 static int worse(int a, int b)
 {
 	return a > b ? a : b;
@@ -466,6 +530,13 @@ int qk_verify_main(int argc, char **argv)
 	model = open_model(a.path, a.weights);
 	if (!model)
 		return EXIT_USAGE;
+	if (model->kind == QK_MODEL_HGQ_PROXY) {
+		fprintf(stderr, "qklint: error: %s: model is already an HGQ "
+			"proxy model; verify the QKeras model it was made "
+			"from\n", a.path);
+		qk_model_free(model);
+		return EXIT_USAGE;
+	}
 	if (!input && qk_sim_needs_input_type(model)) {
 		fprintf(stderr, "qklint: error: %s: model has no input "
 			"quantizer; pass --input-precision, e.g. "
@@ -473,8 +544,9 @@ int qk_verify_main(int argc, char **argv)
 		qk_model_free(model);
 		return EXIT_USAGE;
 	}
+	status = lint_before_verify(model, &a);
 	if (print_analysis(model, &a, input, &precision) < 0)
-		status = EXIT_MISMATCH;
+		status = worse(status, EXIT_MISMATCH);
 	if (a.safe)
 		status = worse(status, verify_mode(model, &a, input, 0,
 						   &saved));

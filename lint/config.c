@@ -1273,18 +1273,36 @@ static int file_matches(const struct qk_config *config, const char *glob,
 			const char *file)
 {
 	const char *base = strrchr(file, '/');
+	char *real_file, *real_base;
 	size_t n;
+	int match = 0;
 
 	if (fnmatch(glob, file, 0) == 0)
 		return 1;
 	if (base && fnmatch(glob, base + 1, 0) == 0)
 		return 1;
-	if (!config->base_dir || strcmp(config->base_dir, ".") == 0)
+	if (!config->base_dir)
 		return 0;
 	n = strlen(config->base_dir);
-	if (strncmp(file, config->base_dir, n) == 0 && file[n] == '/')
-		return fnmatch(glob, file + n + 1, 0) == 0;
-	return 0;
+	if (strcmp(config->base_dir, ".") != 0 &&
+	    strncmp(file, config->base_dir, n) == 0 && file[n] == '/' &&
+	    fnmatch(glob, file + n + 1, 0) == 0)
+		return 1;
+	/* Compare resolved paths, so "./m.h5", "dir/m.h5" and an absolute
+	 * path all name the same file below the config's directory. */
+	real_file = realpath(file, NULL);
+	real_base = realpath(config->base_dir, NULL);
+	if (real_file && real_base) {
+		n = strlen(real_base);
+		if (n == 1)	/* the config sits in "/" */
+			n = 0;
+		if (strncmp(real_file, real_base, n) == 0 &&
+		    real_file[n] == '/')
+			match = fnmatch(glob, real_file + n + 1, 0) == 0;
+	}
+	free(real_file);
+	free(real_base);
+	return match;
 }
 
 int qk_config_ignored(const struct qk_config *config,

@@ -6,12 +6,18 @@
 int qk_fail(struct qk_err *err, const char *fmt, ...)
 {
 	va_list ap;
+	char *p;
 
 	if (!err)
 		return -1;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	/* Names from a hostile file must not break the one-line message or
+	 * send escape sequences to a terminal. */
+	for (p = err->msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 

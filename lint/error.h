@@ -22,7 +22,10 @@ struct qk_err {
 
 #define QK_ERR_INIT { "", 0 }
 
-/* Formats a message into err (when err is not NULL) and returns -1. */
+/*
+ * Formats a message into err (when err is not NULL) and returns -1.
+ * Control characters in the result are replaced by '?'.
+ */
 int qk_fail(struct qk_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

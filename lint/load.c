@@ -52,6 +52,31 @@ char *qk_read_file(const char *path, long long max, size_t *len,
 	return buf;
 }
 
+/* Counts the brackets open at byte n, skipping string contents. */
+static size_t nesting_at(const char *text, size_t n)
+{
+	size_t i, depth = 0;
+	int in_string = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = text[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == '[' || c == '{') {
+			depth++;
+		} else if ((c == ']' || c == '}') && depth) {
+			depth--;
+		}
+	}
+	return depth;
+}
+
 cJSON *qk_json_parse(const char *text, size_t len, struct qk_err *err)
 {
 	const char *end = NULL;
@@ -66,9 +91,17 @@ cJSON *qk_json_parse(const char *text, size_t len, struct qk_err *err)
 	if (!root) {
 		size_t at = end && end >= text ? (size_t)(end - text) : 0;
 
-		qk_fail(err, "model config is not valid JSON (error near byte "
-			"%zu; nesting deeper than %d levels is rejected)", at,
-			CJSON_NESTING_LIMIT);
+		if (nesting_at(text, at < len ? at : len) >=
+		    CJSON_NESTING_LIMIT)
+			qk_fail(err, "model config nests JSON deeper than %d "
+				"levels (near byte %zu)", CJSON_NESTING_LIMIT,
+				at);
+		else if (at + 64 >= len)
+			qk_fail(err, "model config is not valid JSON: it ends "
+				"early (file truncated?)");
+		else
+			qk_fail(err, "model config is not valid JSON (syntax "
+				"error near byte %zu)", at);
 		return NULL;
 	}
 	if (!cJSON_IsObject(root)) {
@@ -130,6 +163,11 @@ struct qk_model *qk_model_open(const char *path,
 
 	if (peek(path, head, sizeof(head), &got, err))
 		return NULL;
+	if (weights && !looks_like_json(head, got)) {
+		qk_fail(err, "--weights applies only to an architecture JSON, "
+			"and this file is not one");
+		return NULL;
+	}
 	if (got >= 8 && memcmp(head, hdf5_signature, 8) == 0)
 		model = qk_load_h5(path, debug, err);
 	else if (got >= 4 && memcmp(head, "PK\003\004", 4) == 0)

@@ -4,6 +4,7 @@
  */
 #include "model.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -752,9 +753,14 @@ struct qk_model *qk_load_json(const char *path, const char *weights_path,
 		goto fail;
 	}
 	probe = fopen(weights, "rb");
+	if (!probe && weights_path) {
+		qk_fail(err, "weights file '%s' cannot be opened: %s", weights,
+			strerror(errno));
+		goto fail;
+	}
 	if (!probe) {
-		qk_fail(err, "weights file '%s' not found; pass --weights FILE",
-			weights);
+		qk_fail(err, "weights file '%s' not found beside the JSON; pass "
+			"--weights FILE", weights);
 		goto fail;
 	}
 	fclose(probe);

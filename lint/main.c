@@ -156,8 +156,6 @@ static int parse_fail_on(const char *value, enum qk_severity *out)
 		*out = QK_SEV_ERROR;
 	else if (value && strcmp(value, "warning") == 0)
 		*out = QK_SEV_WARNING;
-	else if (value && strcmp(value, "info") == 0)
-		*out = QK_SEV_INFO;
 	else
 		return -1;
 	return 0;
@@ -173,13 +171,22 @@ static int missing_value(const char *option)
 static int parse_lint_args(int argc, char **argv, int start,
 			   struct lint_args *a)
 {
-	int i;
+	int i, only_paths = 0;
 	const char *v;
 
 	a->color = "auto";
 	a->paths = argv + start;
 	for (i = start; i < argc; i++) {
 		const char *arg = argv[i];
+
+		if (!only_paths && strcmp(arg, "--") == 0) {
+			only_paths = 1;
+			continue;
+		}
+		if (only_paths) {
+			argv[start + (int)a->n_paths++] = argv[i];
+			continue;
+		}
 
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
 			fputs(usage_text, stdout);
@@ -255,6 +262,11 @@ static int parse_lint_args(int argc, char **argv, int start,
 	if (a->weights && a->n_paths != 1) {
 		fprintf(stderr, "qklint: error: --weights needs exactly one "
 			"model file\n");
+		return -1;
+	}
+	if (a->no_config && a->config) {
+		fprintf(stderr, "qklint: error: --config and --no-config "
+			"contradict each other; pass one of them\n");
 		return -1;
 	}
 	return 0;
@@ -415,10 +427,20 @@ static void collect_files(struct file_list *l, char **paths, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
-			walk_folder(l, paths[i], 0);
-		else
+		size_t before = l->n;
+
+		if (stat(paths[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
 			list_add(l, paths[i]);	/* errors reported on load */
+			continue;
+		}
+		walk_folder(l, paths[i], 0);
+		/* A gate given a mistyped or empty folder must not pass. */
+		if (l->n == before) {
+			fprintf(stderr, "qklint: error: %s: folder holds no "
+				"model files (.h5, .hdf5, .keras or model "
+				".json)\n", paths[i]);
+			l->errors++;
+		}
 	}
 }
 
@@ -539,8 +561,6 @@ static int cmd_lint(int argc, char **argv, int start)
 		if (rc > status)
 			status = rc;
 	}
-	if (files.n == 0 && !files.errors)
-		fprintf(stderr, "qklint: warning: no model files found\n");
 	if (qk_report_write(stdout, results, files.n, &a.report, &err) ||
 	    fflush(stdout) != 0) {
 		error_line(NULL, err.msg[0] ? err.msg :
@@ -603,8 +623,12 @@ static int want_json(int argc, char **argv, int start, const char **rest)
 	*rest = NULL;
 	for (i = start; i < argc; i++) {
 		if (take_value(argc, argv, &i, "--format", &v)) {
-			if (!v || (strcmp(v, "json") && strcmp(v, "text")))
+			if (!v || (strcmp(v, "json") && strcmp(v, "text"))) {
+				fprintf(stderr, "qklint: error: invalid "
+					"--format '%s': expected text or "
+					"json\n", v ? v : "");
 				return -1;
+			}
 			json = strcmp(v, "json") == 0;
 		} else if (argv[i][0] == '-') {
 			return -1;
@@ -626,23 +650,36 @@ static int cmd_rules(int argc, char **argv)
 	return qk_rules_write(stdout, json) ? EXIT_USAGE : EXIT_CLEAN;
 }
 
+/* Explains every rule named on the command line, in order. */
 static int cmd_explain(int argc, char **argv)
 {
 	const char *name;
 	int json = want_json(argc, argv, 2, &name);
 	const struct qk_rule *rule;
+	int i, n = 0, status = EXIT_CLEAN;
+	const char *v;
 
 	if (json < 0 || !name)
 		return error_line(NULL, "usage: qklint explain [--format "
-				  "text|json] RULE");
-	rule = qk_rules_find(name);
-	if (!rule) {
-		fprintf(stderr, "qklint: error: unknown rule '%s' (see "
-			"'qklint rules')\n", name);
-		return EXIT_USAGE;
+				  "text|json] RULE...");
+	if (json && argc - 2 > 3)
+		return error_line(NULL, "explain --format json takes one rule");
+	for (i = 2; i < argc; i++) {
+		if (take_value(argc, argv, &i, "--format", &v))
+			continue;
+		rule = qk_rules_find(argv[i]);
+		if (!rule) {
+			fprintf(stderr, "qklint: error: unknown rule '%s' (see "
+				"'qklint rules')\n", argv[i]);
+			status = EXIT_USAGE;
+			continue;
+		}
+		if (n++ && !json)
+			fputs("\n", stdout);
+		if (qk_rule_explain_write(stdout, rule, json))
+			status = EXIT_USAGE;
 	}
-	return qk_rule_explain_write(stdout, rule, json) ? EXIT_USAGE :
-							    EXIT_CLEAN;
+	return status;
 }
 
 int main(int argc, char **argv)

@@ -267,6 +267,15 @@ static int parse_inbound(const cJSON *entry, struct pending_layer *p,
 	return 0;
 }
 
+/* Names reach terminals and CI annotations, so control bytes are out. */
+static int has_control_char(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 static int set_names(struct qk_layer *layer, const cJSON *entry,
 		     size_t index, struct qk_err *err)
 {
@@ -286,9 +295,15 @@ static int set_names(struct qk_layer *layer, const cJSON *entry,
 			       index, cls->valuestring);
 	if (!name || cJSON_IsNull(name))
 		name = cJSON_GetObjectItemCaseSensitive(entry, "name");
+	if (has_control_char(cls->valuestring))
+		return qk_fail(err, "layer %zu: 'class_name' contains a control "
+			       "character", index);
 	if (!cJSON_IsString(name) || !name->valuestring[0])
 		return qk_fail(err, "layer %zu (%s) has no string 'name'",
 			       index, cls->valuestring);
+	if (has_control_char(name->valuestring))
+		return qk_fail(err, "layer %zu (%s): 'name' contains a control "
+			       "character", index, cls->valuestring);
 	layer->name = qk_strdup(name->valuestring);
 	layer->class_name = qk_strdup(cls->valuestring);
 	if (!layer->name || !layer->class_name)

@@ -322,6 +322,12 @@ static int read_role(struct qk_layer *layer, enum qk_role role,
 		if (!cJSON_IsString(item))
 			return layer_fail(err, layer,
 					  "'activation' must be a string");
+		if (strcspn(item->valuestring, "\x01\x02\x03\x04\x05\x06"
+			    "\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13"
+			    "\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
+			    "\x7f") != strlen(item->valuestring))
+			return layer_fail(err, layer, "'activation' contains "
+					  "a control character");
 		if (!is_linear(item->valuestring)) {
 			layer->activation = qk_strdup(item->valuestring);
 			if (!layer->activation)

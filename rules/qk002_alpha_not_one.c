@@ -28,7 +28,7 @@ static const char fix[] =
 
 static const struct qk_option options[] = {
 	{ "strict-bias", QK_OPT_BOOL, "false",
-	  "also report bias quantizers that leave alpha unset (None)" },
+	  "also report bias quantizers that leave alpha unset (None)", NULL },
 };
 
 static int has_alpha(enum qk_quantizer_kind kind)

@@ -28,7 +28,8 @@ static const char fix[] =
 
 static const struct qk_option options[] = {
 	{ "allow-classes", QK_OPT_STRING, "",
-	  "comma-separated layer classes to accept, e.g. MyLayer,OtherLayer" },
+	  "comma-separated layer classes to accept, e.g. MyLayer,OtherLayer",
+	  NULL },
 };
 
 /* Nonzero when class_name is an entry of the comma-separated list. */

@@ -35,13 +35,13 @@ static const char fix[] =
 
 static const struct qk_option options[] = {
 	{ "warn-bits", QK_OPT_INT, "32",
-	  "accumulator width in bits above which the rule warns" },
+	  "accumulator width in bits above which the rule warns", NULL },
 	{ "max-bits", QK_OPT_INT, "64",
 	  "accumulator width in bits above which the firmware cannot be "
-	  "built (reported as an error)" },
+	  "built (reported as an error)", NULL },
 	{ "input-precision", QK_OPT_STRING, "fixed<16,6>",
 	  "type assumed for a model input without a quantized_bits "
-	  "QActivation" },
+	  "QActivation", qk_fixed_validate },
 };
 
 static int report(const struct qk_layer *layer, const struct qk_layer_prec *row,

@@ -27,7 +27,7 @@ static const char fix[] =
 static const struct qk_option options[] = {
 	{ "max-bits", QK_OPT_INT, "16",
 	  "width in bits above which an unquantized weight array is "
-	  "reported" },
+	  "reported", NULL },
 };
 
 static const struct {

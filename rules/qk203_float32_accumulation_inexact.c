@@ -29,10 +29,10 @@ static const char fix[] =
 static const struct qk_option options[] = {
 	{ "max-significant-bits", QK_OPT_INT, "24",
 	  "significant bits of the sum above which float32 rounds (24 for "
-	  "float32)" },
+	  "float32)", NULL },
 	{ "input-precision", QK_OPT_STRING, "fixed<16,6>",
 	  "type assumed for a model input without a quantized_bits "
-	  "QActivation" },
+	  "QActivation", qk_fixed_validate },
 };
 
 static int check(const struct qk_model *model, const struct qk_rule_conf *conf,

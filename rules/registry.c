@@ -5,6 +5,7 @@
 #include "rule.h"
 
 #include <string.h>
+#include <strings.h>
 
 extern const struct qk_rule qk_rule_qk001;
 extern const struct qk_rule qk_rule_qk002;
@@ -53,7 +54,8 @@ const struct qk_rule *qk_rules_find(const char *id_or_name)
 	if (!id_or_name)
 		return NULL;
 	for (i = 0; i < N_RULES; i++) {
-		if (!strcmp(rules[i]->id, id_or_name) ||
+		/* IDs match in any case ("qk001"), names exactly. */
+		if (!strcasecmp(rules[i]->id, id_or_name) ||
 		    !strcmp(rules[i]->name, id_or_name))
 			return rules[i];
 	}

@@ -169,6 +169,8 @@ int qk_rule_conf_set(struct qk_rule_conf *conf, size_t index,
 		     const char *text, struct qk_err *err)
 {
 	const struct qk_option *option;
+	struct qk_err check = QK_ERR_INIT;
+	long long value;
 	char *copy;
 
 	if (index >= conf->rule->n_options)
@@ -177,10 +179,12 @@ int qk_rule_conf_set(struct qk_rule_conf *conf, size_t index,
 	option = &conf->rule->options[index];
 	switch (option->type) {
 	case QK_OPT_INT:
-		if (parse_int(text, &conf->int_value[index]) < 0)
+		if (parse_int(text, &value) < 0 || value < 0)
 			return qk_fail(err, "invalid value '%s' for option "
-				       "'%s' of %s: expected an integer", text,
-				       option->name, conf->rule->id);
+				       "'%s' of %s: expected a non-negative "
+				       "integer", text, option->name,
+				       conf->rule->id);
+		conf->int_value[index] = value;
 		return 0;
 	case QK_OPT_BOOL:
 		if (parse_bool(text, &conf->int_value[index]) < 0)
@@ -189,6 +193,10 @@ int qk_rule_conf_set(struct qk_rule_conf *conf, size_t index,
 				       text, option->name, conf->rule->id);
 		return 0;
 	case QK_OPT_STRING:
+		if (option->validate && option->validate(text, &check) < 0)
+			return qk_fail(err, "invalid value '%s' for option "
+				       "'%s' of %s: %s", text, option->name,
+				       conf->rule->id, check.msg);
 		copy = qk_strdup(text);
 		if (!copy)
 			return qk_fail(err, "out of memory");

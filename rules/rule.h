@@ -35,12 +35,17 @@ enum qk_option_type {
 
 #define QK_MAX_OPTIONS 8
 
-/* One setting of a rule, with its default written as config text. */
+/*
+ * One setting of a rule, with its default written as config text.
+ * Integer options are counts and widths, so they must be non-negative.
+ */
 struct qk_option {
 	const char *name;	/* kebab-case, e.g. "max-bits" */
 	enum qk_option_type type;
 	const char *default_value;	/* "32", "true", "fixed<16,6>" */
 	const char *help;	/* one line, with the unit */
+	/* Checks a string value; NULL accepts any. Returns -1, err set. */
+	int (*validate)(const char *text, struct qk_err *err);
 };
 
 struct qk_rule_conf;

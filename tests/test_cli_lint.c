@@ -145,18 +145,27 @@ Test(cli_lint, discovered_config_switches_rule_off)
 Test(cli_lint, command_line_beats_config)
 {
 	const char *rule[] = { "--rule", "QK001=error", "jet_tagger.h5", NULL };
-	const char *fail[] = { "--fail-on", "info", "jet_tagger.h5", NULL };
+	const char *fail[] = { "--fail-on", "warning", "jet_tagger.h5",
+			       NULL };
+	const char *info[] = { "--fail-on", "info", "jet_tagger.h5", NULL };
 	struct qk_fixture_run r;
 
-	write_file(".qklint.yaml", "rules:\n  QK001: off\n  QK102: info\n");
+	write_file(".qklint.yaml", "rules:\n  QK001: off\n");
 	r = run_args(rule);
 	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
 	cr_expect_eq(count_text(r.out, "error QK001"), 1, "%s", r.out);
 	qk_fixture_run_release(&r);
 
-	/* Only an info finding is left; fail-on info turns it into exit 1. */
+	/* Only the QK102 warning is left, which fails with fail-on warning. */
 	r = run_args(fail);
 	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(count_text(r.out, "warning QK102"), 1, "%s", r.out);
+	qk_fixture_run_release(&r);
+
+	/* Info findings never fail a run, so info is no fail-on level. */
+	r = run_args(info);
+	cr_expect_eq(r.status, 2, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.err, "invalid --fail-on 'info'"), "%s", r.err);
 	qk_fixture_run_release(&r);
 }
 
@@ -366,4 +375,67 @@ Test(cli_lint, bundled_examples_regenerate)
 		free(fresh_path);
 		free(kept_path);
 	}
+}
+
+Test(cli_lint, file_glob_from_any_cwd_path)
+{
+	const char *nested[] = { "lint", "proj/legacy/old.h5", NULL };
+	const char *dotted[] = { "lint", "./proj", NULL };
+	struct qk_fixture_run r;
+	char *proj = tmp_path("proj"), *legacy = tmp_path("proj/legacy");
+
+	cr_assert_eq(mkdir(proj, 0755), 0);
+	cr_assert_eq(mkdir(legacy, 0755), 0);
+	copy_example("jet_tagger.h5", "proj/legacy/old.h5");
+	copy_example("jet_tagger.h5", "proj/new.h5");
+	write_file("proj/.qklint.yaml", "ignore:\n  - files: \"legacy/*.h5\"\n");
+
+	/* The glob is relative to the config's folder, not to the cwd. */
+	r = run_args(nested);
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(count_text(r.out, "QK001"), 0, "%s", r.out);
+	qk_fixture_run_release(&r);
+
+	r = run_args(dotted);
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(count_text(r.out, "proj/new.h5: layer 'fc1'"), 1, "%s",
+		     r.out);
+	cr_expect_eq(count_text(r.out, "old.h5: layer"), 0, "%s", r.out);
+	qk_fixture_run_release(&r);
+	free(proj);
+	free(legacy);
+}
+
+Test(cli_lint, empty_folder_exits_two)
+{
+	const char *args[] = { "lint", "empty", NULL };
+	struct qk_fixture_run r;
+	char *dir = tmp_path("empty");
+
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	r = run_args(args);
+	cr_expect_eq(r.status, 2, "exit %d", r.status);
+	cr_expect(strstr(r.err, "qklint: error: empty: folder holds no model "
+			 "files"), "%s", r.err);
+	qk_fixture_run_release(&r);
+	free(dir);
+}
+
+Test(cli_lint, control_characters_in_names)
+{
+	const char *args[] = { "ctl.json", NULL };
+	struct qk_fixture_run r;
+
+	write_file("ctl.json",
+		   "{\"class_name\": \"Sequential\", \"config\": {\"layers\": ["
+		   "{\"class_name\": \"InputLayer\", \"config\": {\"name\": "
+		   "\"a\\nb\\u001b[2J\", \"batch_input_shape\": [null, 2]}}]}}");
+	write_file("ctl_weights.h5", "");
+	r = run_args(args);
+	cr_expect_eq(r.status, 2, "exit %d", r.status);
+	cr_expect_eq(count_text(r.err, "\n"), 1, "not one line:\n%s", r.err);
+	cr_expect_null(strchr(r.err, '\033'), "escape byte in:\n%s", r.err);
+	cr_expect(strstr(r.err, "'name' contains a control character"), "%s",
+		  r.err);
+	qk_fixture_run_release(&r);
 }

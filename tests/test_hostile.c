@@ -333,7 +333,7 @@ Test(hostile, json_nested_10000_levels)
 		text[len++] = '}';
 	in = write_raw("deep.json", text, len);
 	free(text);
-	expect_rejected(&in, "model config is not valid JSON");
+	expect_rejected(&in, "model config nests JSON deeper than 1000 levels");
 }
 
 Test(hostile, models_nested_100_levels)

@@ -1,3 +1,4 @@
+#include <string.h>
 #include <criterion/criterion.h>
 
 #include "prec_rule_models.h"
@@ -74,12 +75,34 @@ Test(qk201, max_bits_option)
 
 Test(qk201, invalid_input_precision)
 {
-	struct qk_model *model = precrt_wide_model();
-	struct qk_sink sink = QK_SINK_INIT;
+	const struct qk_rule *rule = qk_rules_find("QK201");
+	struct qk_rule_conf conf;
+	struct qk_err err = QK_ERR_INIT;
+	size_t i;
 
-	qkt_run_with(model, "QK201", "input-precision", "fixed<16", &sink);
-	QKT_EXPECT(&sink, { "QK201", NULL });
-	qkt_message_has(&sink, 0, "invalid input precision");
-	qk_sink_release(&sink);
-	qk_model_free(model);
+	/* A bad type is rejected when the config is read, not per model. */
+	cr_assert_eq(qk_rule_conf_init(&conf, rule), 0);
+	for (i = 0; i < rule->n_options; i++)
+		if (!strcmp(rule->options[i].name, "input-precision"))
+			break;
+	cr_assert_lt(i, rule->n_options);
+	cr_expect_eq(qk_rule_conf_set(&conf, i, "fixed<16", &err), -1);
+	cr_expect(strstr(err.msg, "invalid value 'fixed<16' for option "
+			 "'input-precision' of QK201"), "%s", err.msg);
+	cr_expect_str_eq(qk_rule_conf_string(&conf, "input-precision"),
+			 "fixed<16,6>");
+	qk_rule_conf_release(&conf);
+}
+
+Test(qk201, negative_width_rejected)
+{
+	const struct qk_rule *rule = qk_rules_find("QK201");
+	struct qk_rule_conf conf;
+	struct qk_err err = QK_ERR_INIT;
+
+	cr_assert_eq(qk_rule_conf_init(&conf, rule), 0);
+	cr_expect_eq(qk_rule_conf_set(&conf, 0, "-5", &err), -1);
+	cr_expect(strstr(err.msg, "expected a non-negative integer"), "%s",
+		  err.msg);
+	qk_rule_conf_release(&conf);
 }

@@ -141,10 +141,16 @@ Test(registry, every_rule_found)
 	}
 }
 
+Test(registry, id_lookup_ignores_case)
+{
+	cr_assert_not_null(qk_rules_find("QK001"));
+	cr_assert_eq(qk_rules_find("qk001"), qk_rules_find("QK001"));
+}
+
 Test(registry, unknown_returns_null)
 {
 	cr_assert_null(qk_rules_find("QK999"));
-	cr_assert_null(qk_rules_find("qk001"));
+	cr_assert_null(qk_rules_find("Input-Not-Quantized"));
 	cr_assert_null(qk_rules_find(""));
 	cr_assert_null(qk_rules_find(NULL));
 	cr_assert_null(qk_rules_at(qk_rules_count()));

@@ -562,3 +562,10 @@ int qk_fixed_from_quantizer(const struct qk_quantizer *q, int aggressive,
 	*out = t;
 	return 0;
 }
+
+int qk_fixed_validate(const char *text, struct qk_err *err)
+{
+	struct qk_fixed_type type;
+
+	return qk_fixed_parse(text, &type, err);
+}

@@ -55,6 +55,9 @@ static inline int qk_fixed_frac(const struct qk_fixed_type *t)
 int qk_fixed_parse(const char *text, struct qk_fixed_type *out,
 		   struct qk_err *err);
 
+/* Checks that text parses as a type; for rule options. -1 with err set. */
+int qk_fixed_validate(const char *text, struct qk_err *err);
+
 /* Writes the ap_fixed spelling of t into buf (at least 64 bytes). */
 char *qk_fixed_format(const struct qk_fixed_type *t, char *buf, size_t size);
 

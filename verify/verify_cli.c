@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../lint/config.h"
 #include "../lint/engine.h"
@@ -337,19 +339,19 @@ static void print_result(const char *path, const char *mode,
 			free(input);
 		}
 	}
-	print_values("qkeras:", r->qkeras, r->output_size, 9);
+	print_values("qkeras:", r->qkeras, r->output_size, 17);
 	print_values("proxy: ", r->proxy, r->output_size, 17);
 	if (r->has_difference)
 		printf("  first differing layer: '%s' (%s) %s, element %zu: "
-		       "qkeras %.9g, proxy %.17g\n",
+		       "qkeras %.17g, proxy %.17g\n",
 		       r->difference.layer, r->difference.class_name,
 		       r->difference.what, r->difference.element,
 		       r->difference.qkeras, r->difference.proxy);
 }
 
 /*
- * Checks one mode. Returns EXIT_EQUIVALENT, EXIT_MISMATCH (also when the
- * proxy cannot be simulated) or EXIT_USAGE. *saved is set once a
+ * Checks one mode. Returns EXIT_EQUIVALENT, EXIT_MISMATCH, or EXIT_USAGE
+ * when the proxy cannot be simulated or a file cannot be written. *saved is set once a
  * counterexample has been written, so only the first one is kept.
  */
 static int verify_mode(const struct qk_model *model,
@@ -367,7 +369,7 @@ static int verify_mode(const struct qk_model *model,
 	if (!sim) {
 		fprintf(stderr, "qklint: error: %s: mode %s: cannot simulate: "
 			"%s\n", a->path, mode, err.msg);
-		return EXIT_MISMATCH;
+		return EXIT_USAGE;	/* not checked is not equivalent */
 	}
 	if (!a->quiet) {
 		printf("%s: mode %s:\n", a->path, mode);
@@ -504,6 +506,27 @@ static int lint_before_verify(const struct qk_model *model,
 	return status;
 }
 
+/* Nonzero when both paths name one existing file (inputs are never
+ * overwritten). */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Rejects an output path that names the model or its weights file. */
+static int writes_an_input(const struct qk_model *model, const char *output)
+{
+	if (!output || !(same_file(output, model->path) ||
+			 same_file(output, model->weights_path)))
+		return 0;
+	fprintf(stderr, "qklint: error: %s: output path names an input file; "
+		"choose another output path\n", output);
+	return 1;
+}
+
 static int worse(int a, int b)
 {
 	return a > b ? a : b;
@@ -530,6 +553,11 @@ int qk_verify_main(int argc, char **argv)
 	model = open_model(a.path, a.weights);
 	if (!model)
 		return EXIT_USAGE;
+	if (writes_an_input(model, a.counterexample) ||
+	    writes_an_input(model, a.hls4ml_config)) {
+		qk_model_free(model);
+		return EXIT_USAGE;
+	}
 	if (model->kind == QK_MODEL_HGQ_PROXY) {
 		fprintf(stderr, "qklint: error: %s: model is already an HGQ "
 			"proxy model; verify the QKeras model it was made "
@@ -657,8 +685,22 @@ static int simulate_file(struct qk_sim *sim, const struct simulate_args *a)
 	double *out = NULL;
 	int rc = EXIT_USAGE;
 
-	if (qk_npy_read(a->input, &x, &err) < 0)
-		return file_error(a->input, err.msg);
+	if (qk_npy_read(a->input, &x, &err) < 0) {
+		/* The .npy reader's message starts with the path already. */
+		fprintf(stderr, "qklint: error: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < x.count; i++) {
+		if (!isfinite(x.data[i])) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "input element %zu is %s; "
+				 "only finite inputs can be simulated", i,
+				 isnan(x.data[i]) ? "NaN" : "infinite");
+			rc = file_error(a->input, msg);
+			goto out;
+		}
+	}
 	rows = x.rank >= 1 ? (size_t)x.shape[0] : 0;
 	if (x.rank < 1 || (rows && x.count / rows != n_in) ||
 	    (!rows && x.count)) {
@@ -694,8 +736,8 @@ static int simulate_file(struct qk_sim *sim, const struct simulate_args *a)
 		side = "proxy (fast)";
 	else
 		side = "proxy (safe)";
-	printf("%s: %s simulation of %zu rows written to %s, shape [%zu, "
-	       "%zu], float64\n",
+	printf("%s: %s outputs of %zu input rows written to %s (float64, "
+	       "shape [%zu, %zu])\n",
 	       a->path, side, rows, a->output, rows, n_out);
 	rc = 0;
 out:
@@ -727,6 +769,14 @@ int qk_simulate_main(int argc, char **argv)
 	model = open_model(a.path, a.weights);
 	if (!model)
 		return EXIT_USAGE;
+	if (writes_an_input(model, a.output) || same_file(a.output, a.input)) {
+		if (same_file(a.output, a.input))
+			fprintf(stderr, "qklint: error: %s: the output would "
+				"overwrite the input; choose another output "
+				"path\n", a.output);
+		qk_model_free(model);
+		return EXIT_USAGE;
+	}
 	sim = qk_sim_build(model, &options, &err);
 	if (!sim) {
 		qk_model_free(model);
@@ -734,8 +784,9 @@ int qk_simulate_main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < qk_sim_n_outputs(sim); i++)
 		if (!qk_sim_output(sim, i)->is_model_output)
-			fprintf(stderr, "qklint: note: %s: output %s feeds a "
-				"layer that is not exact\n",
+			fprintf(stderr, "qklint: note: %s: %s is written "
+				"instead of the output, because the layer it "
+				"feeds is not exact\n",
 				a.path, qk_sim_output(sim, i)->label);
 	rc = simulate_file(sim, &a);
 	qk_sim_free(sim);

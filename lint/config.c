@@ -1245,6 +1245,35 @@ char *qk_config_discover(const char *model_path)
 	return found;
 }
 
+static int is_regular_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *qk_config_locate(const char *model_path)
+{
+	const char *env = getenv("QKLINT_CONFIG_FILE");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	char *found = qk_config_discover(model_path);
+
+	if (found)
+		return found;
+	if (env && env[0])
+		return qk_strdup(env);	/* a missing file is reported */
+	if (xdg && xdg[0])
+		found = qk_asprintf("%s/qklint/config.yaml", xdg);
+	else if (home && home[0])
+		found = qk_asprintf("%s/.config/qklint/config.yaml", home);
+	if (found && !is_regular_file(found)) {
+		free(found);
+		found = NULL;
+	}
+	return found;
+}
+
 const struct qk_rule_conf *qk_config_rule(const struct qk_config *config,
 					  const struct qk_rule *rule)
 {

@@ -53,6 +53,15 @@ int qk_config_load_text(struct qk_config *config, const char *text,
  */
 char *qk_config_discover(const char *model_path);
 
+/*
+ * Finds the config that applies to a model when --config is not given:
+ * qk_config_discover's file, else $QKLINT_CONFIG_FILE, else
+ * $XDG_CONFIG_HOME/qklint/config.yaml (~/.config/qklint/config.yaml
+ * without XDG_CONFIG_HOME) when it exists. Returns a new path owned by
+ * the caller, or NULL for the built-in defaults.
+ */
+char *qk_config_locate(const char *model_path);
+
 /* Returns the settings of rule in config. */
 const struct qk_rule_conf *qk_config_rule(const struct qk_config *config,
 					  const struct qk_rule *rule);

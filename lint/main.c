@@ -466,7 +466,7 @@ static int config_for(const struct lint_args *a, const char *model_path,
 	if (!a->no_config) {
 		if (a->config)
 			rc = qk_config_load(config, a->config, err);
-		else if ((found = qk_config_discover(model_path)) != NULL)
+		else if ((found = qk_config_locate(model_path)) != NULL)
 			rc = qk_config_load(config, found, err);
 	}
 	free(found);

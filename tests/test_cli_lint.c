@@ -439,3 +439,32 @@ Test(cli_lint, control_characters_in_names)
 		  r.err);
 	qk_fixture_run_release(&r);
 }
+
+Test(cli_lint, user_config_as_fallback)
+{
+	const char *args[] = { "jet_tagger.h5", NULL };
+	const char *override[] = { "--no-config", "jet_tagger.h5", NULL };
+	struct qk_fixture_run r;
+	char *dir = tmp_path("qklint");
+
+	/* The runner points XDG_CONFIG_HOME at the scratch folder. */
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	write_file("qklint/config.yaml", "rules:\n  QK001: off\n");
+	r = run_args(args);
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(count_text(r.out, "QK001"), 0, "%s", r.out);
+	qk_fixture_run_release(&r);
+
+	/* A config beside the model wins over the user's. */
+	write_file(".qklint.yaml", "rules:\n  QK102: error\n");
+	r = run_args(args);
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(count_text(r.out, "error QK001"), 1, "%s", r.out);
+	cr_expect_eq(count_text(r.out, "error QK102"), 1, "%s", r.out);
+	qk_fixture_run_release(&r);
+
+	r = run_args(override);
+	cr_expect_eq(count_text(r.out, "warning QK102"), 1, "%s", r.out);
+	qk_fixture_run_release(&r);
+	free(dir);
+}

@@ -480,7 +480,7 @@ static int lint_before_verify(const struct qk_model *model,
 		return file_error(a->path, err.msg);
 	if (!a->no_config && a->config)
 		rc = qk_config_load(&config, a->config, &err);
-	else if (!a->no_config && (found = qk_config_discover(a->path)))
+	else if (!a->no_config && (found = qk_config_locate(a->path)))
 		rc = qk_config_load(&config, found, &err);
 	free(found);
 	if (rc || qk_lint_model(model, &config, a->path, &result.sink,

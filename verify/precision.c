@@ -963,8 +963,11 @@ static void write_flags(FILE *out, const struct qk_layer_prec *row)
 		fprintf(out, " bias-inexact");
 }
 
-static void write_row(FILE *out, const struct qk_layer *layer,
-		      const struct qk_layer_prec *row)
+#define N_TABLE_COLUMNS 9	/* layer, class, status, six types */
+
+static void row_cells(const struct qk_layer *layer,
+		      const struct qk_layer_prec *row,
+		      char cells[N_TABLE_COLUMNS][96])
 {
 	const struct qk_prec_type *types[] = {
 		&row->input, &row->weight, &row->bias, &row->accum,
@@ -973,36 +976,75 @@ static void write_row(FILE *out, const struct qk_layer *layer,
 	char buf[96];
 	size_t j;
 
-	fprintf(out, "%-16s %-16s %-11s", layer->name, layer->class_name,
-		status_name(row->status));
-	for (j = 0; j < sizeof(types) / sizeof(types[0]); j++)
-		fprintf(out, " %-34s", type_text(types[j], buf, sizeof(buf)));
-	write_flags(out, row);
-	if (row->reason)
-		fprintf(out, " (%s)", row->reason);
-	fputc('\n', out);
+	snprintf(cells[0], 96, "%s", layer->name);
+	snprintf(cells[1], 96, "%s", layer->class_name);
+	snprintf(cells[2], 96, "%s", status_name(row->status));
+	for (j = 0; j < 6; j++)
+		snprintf(cells[3 + j], 96, "%s",
+			 type_text(types[j], buf, sizeof(buf)));
+}
+
+/* Writes one row padded to the column widths, without trailing blanks. */
+static void write_row(FILE *out, char cells[N_TABLE_COLUMNS][96],
+		      const int *width, const struct qk_layer_prec *row)
+{
+	char *line = NULL;
+	size_t size = 0, n;
+	FILE *mem = open_memstream(&line, &size);
+	int c;
+
+	if (!mem)
+		return;
+	for (c = 0; c < N_TABLE_COLUMNS; c++)
+		fprintf(mem, "%s%-*s", c ? "  " : "", width[c], cells[c]);
+	if (row) {
+		write_flags(mem, row);
+		if (row->reason)
+			fprintf(mem, " (%s)", row->reason);
+	}
+	fclose(mem);
+	n = line ? strlen(line) : 0;
+	while (n && line[n - 1] == ' ')
+		line[--n] = '\0';
+	if (line)
+		fprintf(out, "%s\n", line);
+	free(line);
 }
 
 int qk_precision_write_table(FILE *out, const struct qk_precision *precision,
 			     struct qk_err *err)
 {
-	static const char *const headings[] = {
-		"input", "weight", "bias", "accum", "result", "quantizer"
+	static const char *const headings[N_TABLE_COLUMNS] = {
+		"layer", "class", "status", "input", "weight", "bias",
+		"accum", "result", "quantizer"
 	};
+	char cells[N_TABLE_COLUMNS][96];
+	int width[N_TABLE_COLUMNS];
 	size_t j;
-	int m;
+	int m, c;
 
+	for (c = 0; c < N_TABLE_COLUMNS; c++)
+		width[c] = (int)strlen(headings[c]);
+	for (m = 0; m < QK_PREC_MODE_COUNT; m++)
+		for (j = 0; j < precision->n_layers; j++) {
+			row_cells(&precision->model->layers[j],
+				  &precision->layers[m][j], cells);
+			for (c = 0; c < N_TABLE_COLUMNS; c++)
+				if ((int)strlen(cells[c]) > width[c])
+					width[c] = (int)strlen(cells[c]);
+		}
 	for (m = 0; m < QK_PREC_MODE_COUNT; m++) {
 		fprintf(out, "%s mode (aggressive=%s)\n",
 			qk_prec_mode_name((enum qk_prec_mode)m),
 			m == QK_PREC_FAST ? "True" : "False");
-		fprintf(out, "%-16s %-16s %-11s", "layer", "class", "status");
-		for (j = 0; j < sizeof(headings) / sizeof(headings[0]); j++)
-			fprintf(out, " %-34s", headings[j]);
-		fprintf(out, " flags\n");
-		for (j = 0; j < precision->n_layers; j++)
-			write_row(out, &precision->model->layers[j],
-				  &precision->layers[m][j]);
+		for (c = 0; c < N_TABLE_COLUMNS; c++)
+			snprintf(cells[c], 96, "%s", headings[c]);
+		write_row(out, cells, width, NULL);
+		for (j = 0; j < precision->n_layers; j++) {
+			row_cells(&precision->model->layers[j],
+				  &precision->layers[m][j], cells);
+			write_row(out, cells, width, &precision->layers[m][j]);
+		}
 		if (m + 1 < QK_PREC_MODE_COUNT)
 			fputc('\n', out);
 	}

@@ -409,7 +409,8 @@ static void walk_folder(struct file_list *l, const char *dir, int depth)
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(char *), compare_names);
+	if (n > 1)
+		qsort(names, n, sizeof(char *), compare_names);
 	for (i = 0; i < n; i++) {
 		if (lstat(names[i], &st) == 0 && S_ISDIR(st.st_mode))
 			walk_folder(l, names[i], depth + 1);

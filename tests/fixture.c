@@ -1461,6 +1461,33 @@ static char *read_text(const char *path)
 	return text;
 }
 
+/*
+ * Runs argv, behind the command in $QK_TEST_WRAPPER when it is set (for
+ * example "valgrind -q --error-exitcode=99"), split at spaces.
+ */
+static void exec_wrapped(const char *const *argv)
+{
+	const char *wrapper = getenv("QK_TEST_WRAPPER");
+	char *words, *word, *save = NULL;
+	const char *full[64];
+	size_t n = 0, i;
+
+	if (!wrapper || !wrapper[0]) {
+		execv(argv[0], (char *const *)argv);
+		return;
+	}
+	words = strdup(wrapper);
+	if (!words)
+		return;
+	for (word = strtok_r(words, " ", &save); word && n < 32;
+	     word = strtok_r(NULL, " ", &save))
+		full[n++] = word;
+	for (i = 0; argv[i] && n < 63; i++)
+		full[n++] = argv[i];
+	full[n] = NULL;
+	execvp(full[0], (char *const *)full);
+}
+
 static void exec_child(const char *const *argv, const char *dir,
 		       const char *out, const char *err, int timeout_s)
 {
@@ -1477,7 +1504,7 @@ static void exec_child(const char *const *argv, const char *dir,
 	unsetenv("QKLINT_CONFIG_FILE");
 	/* A pending alarm survives exec, so a hang ends in SIGALRM. */
 	alarm((unsigned)timeout_s);
-	execv(argv[0], (char *const *)argv);
+	exec_wrapped(argv);
 	_exit(127);
 }
 

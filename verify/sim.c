@@ -79,9 +79,36 @@ struct tensor {
 enum op_kind {
 	OP_INPUT,	/* an input with --input-precision: convert */
 	OP_DENSE,
+	OP_CONV,	/* Conv1D and Conv2D, as a Dense over each window */
+	OP_MAXPOOL,	/* MaxPooling and GlobalMaxPooling */
+	OP_AVGPOOL,	/* AveragePooling and GlobalAveragePooling */
 	OP_ACT,
 	OP_ADD,
 	OP_CONCAT
+};
+
+/*
+ * Geometry of a sliding window over a channels_last tensor of in_h x in_w
+ * positions; a 1-D layer has in_h = out_h = k_h = 1. Output position o
+ * reads input index o * stride + k * dil - pad for kernel index k, and
+ * indices outside the input are padding.
+ */
+struct window {
+	size_t in_h, in_w, channels;
+	size_t out_h, out_w;
+	size_t k_h, k_w;
+	size_t stride_h, stride_w;
+	size_t dil_h, dil_w;
+	size_t pad_top, pad_left;
+};
+
+/*
+ * A run of rows inside one window: rows consecutive input values from
+ * element x on, paired with kernel rows from row w on. With dil_w = 1 a
+ * run covers a whole window row, all its positions and channels.
+ */
+struct tap {
+	size_t x, w, rows;
 };
 
 struct op {
@@ -94,7 +121,7 @@ struct op {
 	size_t out;
 	struct act act;
 
-	/* OP_DENSE */
+	/* OP_DENSE and OP_CONV */
 	size_t fan_in, units, outer;
 	float *kernel;		/* quantized, fan_in x units */
 	float *bias;		/* quantized, or NULL */
@@ -108,6 +135,11 @@ struct op {
 	float *acc_values;
 	int64_t *acc_narrow;
 	qk_wide *acc_wide;
+
+	/* OP_CONV, OP_MAXPOOL, OP_AVGPOOL */
+	struct window win;
+	struct tap *taps;	/* scratch for one window's runs; owned */
+	int64_t pool_size;	/* OP_AVGPOOL: k_h * k_w, a power of two */
 
 	/* OP_CONCAT */
 	size_t concat_outer;
@@ -617,30 +649,23 @@ static int apply_act_bound(const struct act *act, struct tensor *t)
 	return 0;
 }
 
-static int build_dense_weights(struct qk_sim *sim, struct op *op,
-			       const struct tensor *x, struct qk_err *err)
+/*
+ * Quantizes the kernel (fan_in x units in row-major order) and the bias
+ * of a Dense or Conv op and converts both into raw integers at one binary
+ * point, the accumulator's.
+ */
+static int build_weights(struct qk_sim *sim, struct op *op,
+			 const struct tensor *x, const struct qk_tensor *kernel,
+			 const struct qk_tensor *bias, struct qk_err *err)
 {
 	const struct qk_layer *l = layer_at(sim, op->layer);
-	const struct qk_tensor *kernel = qk_layer_weight(l, "kernel");
-	const struct qk_tensor *bias = qk_layer_weight(l, "bias");
 	struct qk_err qerr = QK_ERR_INIT;
 	int kernel_frac, bias_frac;
 
-	if (!kernel || kernel->rank != 2)
-		return layer_fail(sim, op->layer, err,
-				  "missing 2-dimensional kernel");
-	op->fan_in = (size_t)kernel->shape[0];
-	op->units = (size_t)kernel->shape[1];
-	if (op->fan_in == 0 || x->count % op->fan_in != 0)
-		return layer_fail(sim, op->layer, err,
-				  "kernel has %zu inputs but the input tensor "
-				  "has %zu elements",
-				  op->fan_in, x->count);
 	if (bias && bias->count != op->units)
 		return layer_fail(sim, op->layer, err,
 				  "bias has %zu values, expected %zu",
 				  bias->count, op->units);
-	op->outer = x->count / op->fan_in;
 	op->kernel = qk_calloc(kernel->count, sizeof(float));
 	op->kernel_raw = qk_calloc(kernel->count, sizeof(int64_t));
 	if (bias) {
@@ -691,6 +716,27 @@ static int build_dense_weights(struct qk_sim *sim, struct op *op,
 	return 0;
 }
 
+static int build_dense_weights(struct qk_sim *sim, struct op *op,
+			       const struct tensor *x, struct qk_err *err)
+{
+	const struct qk_layer *l = layer_at(sim, op->layer);
+	const struct qk_tensor *kernel = qk_layer_weight(l, "kernel");
+
+	if (!kernel || kernel->rank != 2)
+		return layer_fail(sim, op->layer, err,
+				  "missing 2-dimensional kernel");
+	op->fan_in = (size_t)kernel->shape[0];
+	op->units = (size_t)kernel->shape[1];
+	if (op->fan_in == 0 || x->count % op->fan_in != 0)
+		return layer_fail(sim, op->layer, err,
+				  "kernel has %zu inputs but the input tensor "
+				  "has %zu elements",
+				  op->fan_in, x->count);
+	op->outer = x->count / op->fan_in;
+	return build_weights(sim, op, x, kernel, qk_layer_weight(l, "bias"),
+			     err);
+}
+
 /* Bounds the accumulator and picks int64 or __int128 for it. */
 static int dense_bound(struct qk_sim *sim, struct op *op,
 		       const struct tensor *x, double *bound,
@@ -718,49 +764,35 @@ static int dense_bound(struct qk_sim *sim, struct op *op,
 	return 0;
 }
 
-static int build_dense(struct qk_sim *sim, size_t layer, struct qk_err *err)
+/*
+ * Adds the output tensor and the accumulators of the Dense or Conv op
+ * built last. Returns 1 when the layer's
+ * activation is not exact, so its input is compared instead.
+ */
+static int finish_sums(struct qk_sim *sim, int rank, const int64_t *shape,
+		       double bound,
+		       const struct act *act, int inexact, struct qk_err *err)
 {
-	const struct qk_layer *l = layer_at(sim, layer);
-	size_t xi = input_tensor(sim, layer, 0);
-	struct tensor *x = &sim->tensors[xi];
+	struct op *op = &sim->ops[sim->n_ops - 1];
+	const struct qk_layer *l = layer_at(sim, op->layer);
+	size_t count = 1;
 	struct tensor *y;
-	struct op *op;
-	struct act act;
-	int inexact;
-	double bound;
 	size_t yi;
 
-	if (!x->raw)
-		return qk_fail(err,
-			       "model has no input quantizer; pass "
-			       "--input-precision, e.g. fixed<16,6>");
-	if (layer_act(sim, layer, &act, &inexact, err) < 0)
-		return -1;
-	op = new_op(sim, OP_DENSE, layer, 1, err);
-	if (!op)
-		return -1;
-	op->in[0] = xi;
-	op->act = act;
-	if (build_dense_weights(sim, op, x, err) < 0)
-		return -1;
-	if (dense_bound(sim, op, x, &bound, err) < 0)
-		return -1;
-	yi = new_tensor(sim, op->outer * op->units, 1, err);
+	for (int d = 0; d < rank; d++)
+		count *= (size_t)shape[d];
+	yi = new_tensor(sim, count, 1, err);
 	if (yi == NO_TENSOR)
 		return -1;
-	/* new_tensor may move the tensor array. */
-	x = &sim->tensors[xi];
 	y = &sim->tensors[yi];
-	op = &sim->ops[sim->n_ops - 1];
 	op->out = yi;
-	y->rank = x->rank;
-	memcpy(y->shape, x->shape, sizeof(y->shape));
-	y->shape[y->rank - 1] = (int64_t)op->units;
+	y->rank = rank;
+	memcpy(y->shape, shape, (size_t)rank * sizeof(*shape));
 	y->frac = op->acc_frac;
 	y->bound = bound;
-	apply_act_bound(&act, y);
-	if (act.kind != ACT_QUANT && bound >= RAW_LIMIT)
-		return layer_fail(sim, layer, err,
+	apply_act_bound(act, y);
+	if (act->kind != ACT_QUANT && bound >= RAW_LIMIT)
+		return layer_fail(sim, op->layer, err,
 				  "output needs more than 64 bits (bound "
 				  "2^%.1f); the firmware cannot be built",
 				  log2(bound));
@@ -792,6 +824,503 @@ static int build_dense(struct qk_sim *sim, size_t layer, struct qk_err *err)
 			return -1;
 		return 1;
 	}
+	sim->layer_tensor[op->layer] = yi;
+	return 0;
+}
+
+static int build_dense(struct qk_sim *sim, size_t layer, struct qk_err *err)
+{
+	size_t xi = input_tensor(sim, layer, 0);
+	const struct tensor *x = &sim->tensors[xi];
+	int64_t shape[QK_MAX_RANK];
+	struct op *op;
+	struct act act;
+	int inexact;
+	double bound;
+
+	if (!x->raw)
+		return qk_fail(err,
+			       "model has no input quantizer; pass "
+			       "--input-precision, e.g. fixed<16,6>");
+	if (layer_act(sim, layer, &act, &inexact, err) < 0)
+		return -1;
+	op = new_op(sim, OP_DENSE, layer, 1, err);
+	if (!op)
+		return -1;
+	op->in[0] = xi;
+	op->act = act;
+	if (build_dense_weights(sim, op, x, err) < 0)
+		return -1;
+	if (dense_bound(sim, op, x, &bound, err) < 0)
+		return -1;
+	memcpy(shape, x->shape, sizeof(shape));
+	shape[x->rank - 1] = (int64_t)op->units;
+	return finish_sums(sim, x->rank, shape, bound, &act, inexact, err);
+}
+
+/* Multiplies the dimensions of shape, or fails beyond the tensor limit. */
+static int shape_count(const struct qk_sim *sim, size_t layer, int rank,
+		       const int64_t *shape, size_t *count,
+		       struct qk_err *err)
+{
+	*count = 1;
+	for (int d = 0; d < rank; d++) {
+		if (shape[d] <= 0 ||
+		    (int64_t)*count > QK_MAX_TENSOR_ELEMENTS / shape[d])
+			return layer_fail(sim, layer, err,
+					  "output has more than %lld elements",
+					  (long long)QK_MAX_TENSOR_ELEMENTS);
+		*count *= (size_t)shape[d];
+	}
+	return 0;
+}
+
+/*
+ * Sizes one axis of a window as Keras does: 'valid' keeps the windows
+ * that fit inside the input, and 'same' gives ceil(in / stride) outputs
+ * with the padding split in two and the odd element at the end.
+ */
+static int window_axis(int64_t in, int64_t k, int64_t stride, int64_t dil,
+		       int same, size_t *out, size_t *pad)
+{
+	int64_t span = dil * (k - 1) + 1;
+	int64_t n, total;
+
+	*pad = 0;
+	if (same) {
+		n = (in + stride - 1) / stride;
+		total = (n - 1) * stride + span - in;
+		if (total > 0)
+			*pad = (size_t)(total / 2);
+	} else {
+		n = in >= span ? (in - span) / stride + 1 : 0;
+	}
+	*out = (size_t)n;
+	return n > 0 ? 0 : -1;
+}
+
+/*
+ * Reads the window of a spatial layer over its input, which must be
+ * channels_last with dims spatial axes. k, stride and dil are in
+ * (height, width) order, with height 1 for a 1-D layer.
+ */
+static int read_window(const struct qk_sim *sim, size_t layer, int dims,
+		       const int64_t *k, const int64_t *stride,
+		       const int64_t *dil, int same, struct window *w,
+		       struct qk_err *err)
+{
+	const struct qk_layer *l = layer_at(sim, layer);
+	const struct qk_layer *src = layer_at(sim, l->nodes[0].inputs[0].layer);
+	const struct tensor *x = &sim->tensors[input_tensor(sim, layer, 0)];
+	const int64_t *in = src->out_shape;
+	size_t count = 1;
+
+	if (src->out_rank != dims + 1)
+		return layer_fail(sim, layer, err,
+				  "expected an input of rank %d (batch axis "
+				  "excluded), got rank %d",
+				  dims + 1, src->out_rank);
+	for (int d = 0; d <= dims; d++) {
+		if (in[d] <= 0)
+			return layer_fail(sim, layer, err,
+					  "input shape has a dimension of "
+					  "unknown size");
+		count *= (size_t)in[d];
+	}
+	if (count != x->count)
+		return layer_fail(sim, layer, err,
+				  "input shape has %zu elements but its tensor "
+				  "has %zu",
+				  count, x->count);
+	for (int d = 0; d < 2; d++)
+		if (k[d] < 1 || stride[d] < 1 || dil[d] < 1)
+			return layer_fail(sim, layer, err,
+					  "window size, strides and dilation "
+					  "must be positive");
+	memset(w, 0, sizeof(*w));
+	w->in_h = dims == 2 ? (size_t)in[0] : 1;
+	w->in_w = (size_t)in[dims - 1];
+	w->channels = (size_t)in[dims];
+	w->k_h = (size_t)k[0];
+	w->k_w = (size_t)k[1];
+	w->stride_h = (size_t)stride[0];
+	w->stride_w = (size_t)stride[1];
+	w->dil_h = (size_t)dil[0];
+	w->dil_w = (size_t)dil[1];
+	if (window_axis((int64_t)w->in_h, k[0], stride[0], dil[0], same,
+			&w->out_h, &w->pad_top) < 0 ||
+	    window_axis((int64_t)w->in_w, k[1], stride[1], dil[1], same,
+			&w->out_w, &w->pad_left) < 0)
+		return layer_fail(sim, layer, err,
+				  "window is larger than the input, so the "
+				  "output is empty");
+	return 0;
+}
+
+/*
+ * Finds the kernel indices [*k0, *k1) of one axis whose input index
+ * start + k * dil lies inside [0, in), for start = o * stride - pad.
+ */
+static void axis_taps(size_t o, size_t stride, size_t dil, size_t pad,
+		      size_t k_size, size_t in, int64_t *start, size_t *k0,
+		      size_t *k1)
+{
+	int64_t s = (int64_t)(o * stride) - (int64_t)pad;
+	int64_t last = (int64_t)in - 1 - s;
+	int64_t lo = 0, hi = (int64_t)k_size;
+
+	if (s < 0)
+		lo = (-s + (int64_t)dil - 1) / (int64_t)dil;
+	if (last < 0)
+		hi = 0;
+	else if (last / (int64_t)dil + 1 < hi)
+		hi = last / (int64_t)dil + 1;
+	if (lo > hi)
+		lo = hi;
+	*start = s;
+	*k0 = (size_t)lo;
+	*k1 = (size_t)hi;
+}
+
+/*
+ * Lists the runs of window (oh, ow) that lie inside the input, in kernel
+ * order (k_h, then k_w, then channels). Returns the number of runs.
+ */
+static size_t window_taps(const struct window *w, size_t oh, size_t ow,
+			  struct tap *taps)
+{
+	size_t c = w->channels;
+	size_t ki0, ki1, kj0, kj1, n = 0;
+	int64_t sh, sw;
+
+	axis_taps(oh, w->stride_h, w->dil_h, w->pad_top, w->k_h, w->in_h, &sh,
+		  &ki0, &ki1);
+	axis_taps(ow, w->stride_w, w->dil_w, w->pad_left, w->k_w, w->in_w,
+		  &sw, &kj0, &kj1);
+	if (kj0 >= kj1)
+		return 0;
+	for (size_t ki = ki0; ki < ki1; ki++) {
+		size_t ih = (size_t)(sh + (int64_t)(ki * w->dil_h));
+		size_t step = w->dil_w == 1 ? kj1 - kj0 : 1;
+
+		for (size_t kj = kj0; kj < kj1; kj += step) {
+			size_t iw = (size_t)(sw + (int64_t)(kj * w->dil_w));
+
+			taps[n].x = (ih * w->in_w + iw) * c;
+			taps[n].w = (ki * w->k_w + kj) * c;
+			taps[n].rows = step * c;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Allocates room for the runs of any one window. */
+static int alloc_taps(struct op *op, struct qk_err *err)
+{
+	const struct window *w = &op->win;
+	size_t h = w->k_h < w->in_h ? w->k_h : w->in_h;
+	size_t n = w->k_w < w->in_w ? w->k_w : w->in_w;
+
+	op->taps = qk_calloc(w->dil_w == 1 ? h : h * n, sizeof(*op->taps));
+	if (!op->taps)
+		return qk_fail(err, "out of memory");
+	return 0;
+}
+
+/* Rejects convolution settings the simulation does not cover. */
+static int check_conv_config(const struct qk_sim *sim, size_t layer,
+			     struct qk_err *err)
+{
+	const struct qk_layer *l = layer_at(sim, layer);
+	const cJSON *padding =
+		cJSON_GetObjectItemCaseSensitive(l->config, "padding");
+	const cJSON *groups =
+		cJSON_GetObjectItemCaseSensitive(l->config, "groups");
+
+	if (l->params.channels_first)
+		return layer_fail(sim, layer, err,
+				  "data_format 'channels_first' is not "
+				  "simulated");
+	if (cJSON_IsString(padding) &&
+	    strcmp(padding->valuestring, "causal") == 0)
+		return layer_fail(sim, layer, err,
+				  "padding 'causal' is not simulated");
+	if (cJSON_IsNumber(groups) && groups->valuedouble != 1)
+		return layer_fail(sim, layer, err,
+				  "groups %g is not simulated; only 1 is",
+				  groups->valuedouble);
+	return 0;
+}
+
+static int64_t positive_or_one(int64_t v)
+{
+	return v > 0 ? v : 1;
+}
+
+/*
+ * Builds a Conv1D or Conv2D as a Dense over each window: the kernel,
+ * stored as [k_h, k_w, c_in, filters], is a fan_in x filters matrix
+ * whose rows follow the window's kernel order.
+ */
+static int build_conv(struct qk_sim *sim, size_t layer, struct qk_err *err)
+{
+	const struct qk_layer *l = layer_at(sim, layer);
+	const struct qk_layer_params *p = &l->params;
+	const struct qk_tensor *kernel = qk_layer_weight(l, "kernel");
+	size_t xi = input_tensor(sim, layer, 0);
+	const struct tensor *x = &sim->tensors[xi];
+	int dims = l->kind == QK_LAYER_CONV1D ? 1 : 2;
+	int64_t k[2], stride[2], dil[2], shape[QK_MAX_RANK];
+	const int64_t *ks;
+	struct op *op;
+	struct act act;
+	int inexact;
+	double bound;
+	size_t count;
+
+	if (!x->raw)
+		return qk_fail(err,
+			       "model has no input quantizer; pass "
+			       "--input-precision, e.g. fixed<16,6>");
+	if (check_conv_config(sim, layer, err) < 0)
+		return -1;
+	if (!kernel || kernel->rank != dims + 2)
+		return layer_fail(sim, layer, err,
+				  "missing %d-dimensional kernel", dims + 2);
+	ks = kernel->shape;
+	k[0] = dims == 2 ? ks[0] : 1;
+	k[1] = ks[dims - 1];
+	if ((p->kernel_size[0] && p->kernel_size[0] != ks[0]) ||
+	    (dims == 2 && p->kernel_size[1] && p->kernel_size[1] != ks[1]))
+		return layer_fail(sim, layer, err,
+				  "kernel_size disagrees with the kernel's "
+				  "shape");
+	stride[0] = dims == 2 ? positive_or_one(p->strides[0]) : 1;
+	stride[1] = positive_or_one(p->strides[dims - 1]);
+	dil[0] = dims == 2 ? positive_or_one(p->dilation[0]) : 1;
+	dil[1] = positive_or_one(p->dilation[dims - 1]);
+	if (layer_act(sim, layer, &act, &inexact, err) < 0)
+		return -1;
+	op = new_op(sim, OP_CONV, layer, 1, err);
+	if (!op)
+		return -1;
+	op->in[0] = xi;
+	op->act = act;
+	if (read_window(sim, layer, dims, k, stride, dil, p->padding_same,
+			&op->win, err) < 0)
+		return -1;
+	if ((size_t)ks[dims] != op->win.channels)
+		return layer_fail(sim, layer, err,
+				  "kernel has %lld input channels but the "
+				  "input has %zu",
+				  (long long)ks[dims], op->win.channels);
+	op->fan_in = (size_t)(k[0] * k[1] * ks[dims]);
+	op->units = (size_t)ks[dims + 1];
+	if (build_weights(sim, op, x, kernel, qk_layer_weight(l, "bias"),
+			  err) < 0 ||
+	    dense_bound(sim, op, x, &bound, err) < 0 ||
+	    alloc_taps(op, err) < 0)
+		return -1;
+	if (dims == 2)
+		shape[0] = (int64_t)op->win.out_h;
+	shape[dims - 1] = (int64_t)op->win.out_w;
+	shape[dims] = (int64_t)op->units;
+	if (shape_count(sim, layer, dims + 1, shape, &count, err) < 0)
+		return -1;
+	return finish_sums(sim, dims + 1, shape, bound, &act, inexact, err);
+}
+
+static int is_power_of_two(uint64_t n)
+{
+	return n != 0 && (n & (n - 1)) == 0;
+}
+
+static int log2_exact(uint64_t n)
+{
+	int e = 0;
+
+	while (n > 1) {
+		n >>= 1;
+		e++;
+	}
+	return e;
+}
+
+/*
+ * Finds a window of an average pooling whose count of elements inside
+ * the input is not a power of two, so its division rounds. Returns that
+ * count, or 0 when every count is a power of two.
+ */
+static size_t rounding_window(const struct window *w)
+{
+	size_t k0, k1;
+	int64_t start;
+
+	for (size_t o = 0; o < w->out_h; o++) {
+		axis_taps(o, w->stride_h, 1, w->pad_top, w->k_h, w->in_h,
+			  &start, &k0, &k1);
+		if (!is_power_of_two(k1 - k0))
+			return (k1 - k0) * w->k_w;
+	}
+	for (size_t o = 0; o < w->out_w; o++) {
+		axis_taps(o, w->stride_w, 1, w->pad_left, w->k_w, w->in_w,
+			  &start, &k0, &k1);
+		if (!is_power_of_two(k1 - k0))
+			return (k1 - k0) * w->k_h;
+	}
+	return 0;
+}
+
+/* Reads the pool window and the output shape of a pooling layer. */
+static int read_pool(const struct qk_sim *sim, size_t layer, struct window *w,
+		     int *rank, int64_t *shape, struct qk_err *err)
+{
+	const struct qk_layer *l = layer_at(sim, layer);
+	const struct qk_layer_params *p = &l->params;
+	const struct qk_layer *src = layer_at(sim, l->nodes[0].inputs[0].layer);
+	const cJSON *strides =
+		cJSON_GetObjectItemCaseSensitive(l->config, "strides");
+	const cJSON *keepdims =
+		cJSON_GetObjectItemCaseSensitive(l->config, "keepdims");
+	static const int64_t one[2] = {1, 1};
+	int64_t k[2], stride[2];
+	int dims;
+
+	if (l->kind == QK_LAYER_GLOBAL_POOL) {
+		dims = src->out_rank - 1;
+		if (dims < 1 || dims > 2)
+			return layer_fail(sim, layer, err,
+					  "expected an input of rank 2 or 3 "
+					  "(batch axis excluded), got rank %d",
+					  src->out_rank);
+		k[0] = dims == 2 ? src->out_shape[0] : 1;
+		k[1] = src->out_shape[dims - 1];
+		if (read_window(sim, layer, dims, k, one, one, 0, w, err) < 0)
+			return -1;
+		*rank = cJSON_IsTrue(keepdims) ? dims + 1 : 1;
+		for (int d = 0; d < *rank; d++)
+			shape[d] = 1;
+		shape[*rank - 1] = (int64_t)w->channels;
+		return 0;
+	}
+	dims = l->kind == QK_LAYER_MAXPOOL1D || l->kind == QK_LAYER_AVGPOOL1D ?
+		       1 : 2;
+	if (p->pool_size[0] == 0)
+		return layer_fail(sim, layer, err, "missing pool_size");
+	k[0] = dims == 2 ? p->pool_size[0] : 1;
+	k[1] = positive_or_one(p->pool_size[dims - 1]);
+	/* Keras' strides default to the pool size. */
+	if (strides && !cJSON_IsNull(strides)) {
+		stride[0] = dims == 2 ? positive_or_one(p->strides[0]) : 1;
+		stride[1] = positive_or_one(p->strides[dims - 1]);
+	} else {
+		stride[0] = k[0];
+		stride[1] = k[1];
+	}
+	if (read_window(sim, layer, dims, k, stride, one, p->padding_same, w,
+			err) < 0)
+		return -1;
+	*rank = dims + 1;
+	if (dims == 2)
+		shape[0] = (int64_t)w->out_h;
+	shape[dims - 1] = (int64_t)w->out_w;
+	shape[dims] = (int64_t)w->channels;
+	return 0;
+}
+
+/*
+ * Builds a max or average pooling, global or not. Returns 1 when an
+ * average divides by a count that is not a power of two, which rounds
+ * in the proxy, so the input is compared instead.
+ */
+static int build_pool(struct qk_sim *sim, size_t layer, struct qk_err *err)
+{
+	const struct qk_layer *l = layer_at(sim, layer);
+	size_t xi = input_tensor(sim, layer, 0);
+	int average = l->kind == QK_LAYER_AVGPOOL1D ||
+		      l->kind == QK_LAYER_AVGPOOL2D ||
+		      (l->kind == QK_LAYER_GLOBAL_POOL &&
+		       strstr(l->class_name, "Average"));
+	int64_t shape[QK_MAX_RANK];
+	struct window w;
+	struct tensor *y;
+	struct op *op;
+	int rank, shift = 0;
+	size_t yi, count, edge;
+
+	if (!sim->tensors[xi].raw)
+		return qk_fail(err,
+			       "model has no input quantizer; pass "
+			       "--input-precision, e.g. fixed<16,6>");
+	if (l->is_qkeras)
+		return layer_fail(sim, layer, err, "%s is not simulated",
+				  l->class_name);
+	if (l->params.channels_first)
+		return layer_fail(sim, layer, err,
+				  "data_format 'channels_first' is not "
+				  "simulated");
+	if (read_pool(sim, layer, &w, &rank, shape, err) < 0 ||
+	    shape_count(sim, layer, rank, shape, &count, err) < 0)
+		return -1;
+	if (average) {
+		uint64_t n = (uint64_t)w.k_h * w.k_w;
+
+		if (!is_power_of_two(n)) {
+			if (add_note(sim, err,
+				     "'%s' (%s): dividing by the pool size "
+				     "%llu rounds in the proxy; its input is "
+				     "compared instead",
+				     l->name, l->class_name,
+				     (unsigned long long)n) < 0)
+				return -1;
+			return 1;
+		}
+		/*
+		 * NOTE: this follows Keras, which divides a window cut by
+		 * 'same' padding by its elements inside the input; the
+		 * firmware's edge windows are not checked here.
+		 */
+		edge = rounding_window(&w);
+		if (edge) {
+			if (add_note(sim, err,
+				     "'%s' (%s): a window cut by 'same' "
+				     "padding divides by %zu, which rounds in "
+				     "the proxy; its input is compared "
+				     "instead",
+				     l->name, l->class_name, edge) < 0)
+				return -1;
+			return 1;
+		}
+		shift = log2_exact(n);
+	}
+	op = new_op(sim, average ? OP_AVGPOOL : OP_MAXPOOL, layer, 1, err);
+	if (!op)
+		return -1;
+	op->in[0] = xi;
+	op->win = w;
+	op->pool_size = (int64_t)w.k_h * (int64_t)w.k_w;
+	op->acc_values = qk_calloc(w.channels, sizeof(float));
+	op->acc_narrow = qk_calloc(w.channels, sizeof(int64_t));
+	if (!op->acc_values || !op->acc_narrow)
+		return qk_fail(err, "out of memory");
+	if (alloc_taps(op, err) < 0)
+		return -1;
+	yi = new_tensor(sim, count, 1, err);
+	if (yi == NO_TENSOR)
+		return -1;
+	y = &sim->tensors[yi];
+	y->rank = rank;
+	memcpy(y->shape, shape, (size_t)rank * sizeof(*shape));
+	/* An average is at most the largest input, at shift more bits. */
+	y->frac = sim->tensors[xi].frac + shift;
+	y->bound = ldexp(sim->tensors[xi].bound, shift);
+	if (y->bound >= RAW_LIMIT)
+		return layer_fail(sim, layer, err,
+				  "output needs more than 64 bits (bound "
+				  "2^%.1f)",
+				  log2(y->bound));
+	sim->ops[sim->n_ops - 1].out = yi;
 	sim->layer_tensor[layer] = yi;
 	return 0;
 }
@@ -1010,11 +1539,19 @@ static int build_layer(struct qk_sim *sim, size_t layer,
 		return build_merge(sim, layer, err);
 	case QK_LAYER_CONV1D:
 	case QK_LAYER_CONV2D:
+		return build_conv(sim, layer, err);
+	case QK_LAYER_MAXPOOL1D:
+	case QK_LAYER_MAXPOOL2D:
+	case QK_LAYER_AVGPOOL1D:
+	case QK_LAYER_AVGPOOL2D:
+	case QK_LAYER_GLOBAL_POOL:
+		return build_pool(sim, layer, err);
 	case QK_LAYER_DEPTHWISE_CONV2D:
 	case QK_LAYER_SEPARABLE_CONV1D:
 	case QK_LAYER_SEPARABLE_CONV2D:
 		return layer_fail(sim, layer, err,
-				  "convolution layers are not simulated yet");
+				  "depthwise and separable convolutions are "
+				  "not simulated");
 	default:
 		return layer_fail(sim, layer, err, "%s is not simulated",
 				  l->class_name);
@@ -1063,7 +1600,9 @@ static int build_all(struct qk_sim *sim, const struct qk_sim_options *options,
 		if (rc != 1)
 			continue;
 		/* Compare what feeds the inexact layer. */
-		if (m->layers[i].kind == QK_LAYER_DENSE) {
+		if (m->layers[i].kind == QK_LAYER_DENSE ||
+		    m->layers[i].kind == QK_LAYER_CONV1D ||
+		    m->layers[i].kind == QK_LAYER_CONV2D) {
 			if (add_output(sim, sim->ops[sim->n_ops - 1].out, i, 0,
 				       "before its activation", err) < 0)
 				return -1;
@@ -1152,6 +1691,7 @@ void qk_sim_free(struct qk_sim *sim)
 		free(op->acc_small);
 		free(op->kernel_small);
 		free(op->concat_inner);
+		free(op->taps);
 	}
 	for (size_t i = 0; i < sim->n_outputs; i++)
 		free(sim->outputs[i].label);

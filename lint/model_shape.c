@@ -158,6 +158,16 @@ unknown:
 	out->rank = 0;
 }
 
+/* Pooling strides default to the pool size when the config has none. */
+static const int64_t *pool_strides(const struct qk_layer *l)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(l->config,
+							  "strides");
+
+	return (s && !cJSON_IsNull(s)) ? l->params.strides :
+					 l->params.pool_size;
+}
+
 static void infer_layer(const struct qk_model *m, struct qk_layer *l)
 {
 	struct shape in = { 0 }, out = { 0 };
@@ -195,20 +205,12 @@ static void infer_layer(const struct qk_model *m, struct qk_layer *l)
 	case QK_LAYER_MAXPOOL1D:
 	case QK_LAYER_AVGPOOL1D:
 		spatial(l, &in, 1, channels_of(l, &in), p->pool_size,
-			(p->strides[0] > 1 || !p->pool_size[0]) ? p->strides :
-			p->pool_size, &out);
+			pool_strides(l), &out);
 		break;
 	case QK_LAYER_MAXPOOL2D:
 	case QK_LAYER_AVGPOOL2D:
-		{
-			/* strides default to the pool size (null strides). */
-			const cJSON *s = cJSON_GetObjectItemCaseSensitive(
-				l->config, "strides");
-
-			spatial(l, &in, 2, channels_of(l, &in), p->pool_size,
-				(s && !cJSON_IsNull(s)) ? p->strides :
-				p->pool_size, &out);
-		}
+		spatial(l, &in, 2, channels_of(l, &in), p->pool_size,
+			pool_strides(l), &out);
 		break;
 	case QK_LAYER_GLOBAL_POOL:
 		if (in.rank) {

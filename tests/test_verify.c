@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "verify/npy.h"
@@ -445,5 +446,174 @@ Test(verify, simulate_writes_batch)
 	free(model);
 	free(xp);
 	free(yp);
+	free(dir);
+}
+
+/* Appends a layer from config text and checks it. */
+static void add_layer(struct qk_fixture *fx, const char *class_name,
+		      const char *name, const char *config)
+{
+	cr_assert_not_null(qk_fixture_layer(fx, class_name, name, config,
+					    NULL),
+			   "cannot add %s", name);
+}
+
+static void add_weight(struct qk_fixture *fx, const char *layer,
+		       const char *name, int rank, const uint64_t *shape,
+		       const double *data)
+{
+	cr_assert_not_null(qk_fixture_weight(fx, layer, name, rank, shape,
+					     data),
+			   "cannot add %s/%s", layer, name);
+}
+
+/*
+ * Input length 3 x 2 channels -> quantized_bits(3,1) -> QConv1D, 2
+ * filters of size 2 -> quantized_bits(6,2): the model whose outputs the
+ * simulator tests work out by hand. 8 values on 6 inputs give 262144
+ * vectors.
+ */
+static struct qk_fixture *conv1d_fixture(void)
+{
+	static const double kernel[8] = {0.5, -0.25, 0.125, 0.75,
+					 -1.0, 0.375, 0.25, 0.5};
+	static const double bias[2] = {0.125, -0.25};
+	static const uint64_t kshape[3] = {2, 2, 2}, bshape[1] = {2};
+	struct qk_fixture *fx = qk_fixture_new(QK_FIXTURE_SEQUENTIAL, "c1");
+	int64_t shape[2] = {3, 2};
+
+	cr_assert_not_null(fx);
+	cr_assert_not_null(qk_fixture_input(fx, "x", 2, shape));
+	cr_assert_not_null(qk_fixture_qactivation(
+		fx, "q_in", "\"quantized_bits(3,1,alpha=1)\"", NULL));
+	add_layer(fx, "QConv1D", "conv",
+		  "{\"filters\": 2, \"kernel_size\": [2], \"strides\": [1], "
+		  "\"padding\": \"valid\", \"data_format\": \"channels_last\", "
+		  "\"dilation_rate\": [1], \"groups\": 1, "
+		  "\"activation\": \"linear\", \"use_bias\": true, "
+		  "\"kernel_quantizer\": \"quantized_bits(4,0,alpha=1)\", "
+		  "\"bias_quantizer\": \"quantized_bits(4,0,alpha=1)\"}");
+	add_weight(fx, "conv", "kernel", 3, kshape, kernel);
+	add_weight(fx, "conv", "bias", 1, bshape, bias);
+	cr_assert_not_null(qk_fixture_qactivation(
+		fx, "out", "\"quantized_bits(6,2,alpha=1)\"", NULL));
+	return fx;
+}
+
+/*
+ * Input 3x3x1 -> quantized_bits(2,1) -> QConv2D, 2 filters of 2x2 ->
+ * quantized_relu(4,2) -> MaxPooling2D 2x2 -> Flatten -> QDense 2 -> 2
+ * -> quantized_bits(4,2), as in the simulator tests. 4 values on 9
+ * inputs give 262144 vectors.
+ */
+static struct qk_fixture *conv2d_fixture(void)
+{
+	static const double kernel[8] = {0.5, -0.25, 0.25, 0.5,
+					 -0.5, 0.75, 0.125, -1.0};
+	static const double bias[2] = {0.25, 0.5};
+	static const double dense[4] = {0.5, -0.75, 0.25, 0.5};
+	static const double zero[2] = {0.0, 0.0};
+	static const uint64_t kshape[4] = {2, 2, 1, 2}, bshape[1] = {2};
+	struct qk_fixture *fx = qk_fixture_new(QK_FIXTURE_SEQUENTIAL, "c2");
+	int64_t shape[3] = {3, 3, 1};
+
+	cr_assert_not_null(fx);
+	cr_assert_not_null(qk_fixture_input(fx, "x", 3, shape));
+	cr_assert_not_null(qk_fixture_qactivation(
+		fx, "q_in", "\"quantized_bits(2,1,alpha=1)\"", NULL));
+	add_layer(fx, "QConv2D", "conv",
+		  "{\"filters\": 2, \"kernel_size\": [2, 2], "
+		  "\"strides\": [1, 1], \"padding\": \"valid\", "
+		  "\"data_format\": \"channels_last\", "
+		  "\"dilation_rate\": [1, 1], \"groups\": 1, "
+		  "\"activation\": \"quantized_relu(4,2)\", "
+		  "\"use_bias\": true, "
+		  "\"kernel_quantizer\": \"quantized_bits(4,0,alpha=1)\", "
+		  "\"bias_quantizer\": \"quantized_bits(4,0,alpha=1)\"}");
+	add_weight(fx, "conv", "kernel", 4, kshape, kernel);
+	add_weight(fx, "conv", "bias", 1, bshape, bias);
+	add_layer(fx, "MaxPooling2D", "pool",
+		  "{\"pool_size\": [2, 2], \"strides\": [2, 2], "
+		  "\"padding\": \"valid\", "
+		  "\"data_format\": \"channels_last\"}");
+	add_layer(fx, "Flatten", "flat",
+		  "{\"data_format\": \"channels_last\"}");
+	cr_assert_not_null(qk_fixture_dense(
+		fx, "fc", 2, 2, "\"quantized_bits(4,0,alpha=1)\"",
+		"\"quantized_bits(4,0,alpha=1)\"", "\"linear\"", NULL));
+	set_weight(fx, "fc", "kernel", dense, 4);
+	set_weight(fx, "fc", "bias", zero, 2);
+	cr_assert_not_null(qk_fixture_qactivation(
+		fx, "out", "\"quantized_bits(4,2,alpha=1)\"", NULL));
+	return fx;
+}
+
+/* Writes fx as name, verifies it and expects both modes proven on count. */
+static void expect_proven(struct qk_fixture *fx, const char *name,
+			  const char *count)
+{
+	char *dir = qk_fixture_tmpdir();
+	char *model;
+	char args[2048], safe[128], fast[128];
+	struct cli_run r;
+
+	cr_assert_not_null(dir);
+	model = write_model(fx, dir, name);
+	snprintf(args, sizeof(args), "verify --quiet '%s'", model);
+	snprintf(safe, sizeof(safe), "mode safe: proven equivalent on all %s",
+		 count);
+	snprintf(fast, sizeof(fast), "mode fast: proven equivalent on all %s",
+		 count);
+	r = run_qklint(dir, args);
+	cr_expect_eq(r.status, 0, "exit %d:\n%s", r.status, r.out);
+	cr_expect(strstr(r.out, safe), "%s", r.out);
+	cr_expect(strstr(r.out, fast), "%s", r.out);
+	cr_expect(!strstr(r.out, "MISMATCH"), "%s", r.out);
+	free(r.out);
+	qk_fixture_rmtree(dir);
+	free(model);
+	free(dir);
+}
+
+Test(verify, conv1d_proven)
+{
+	expect_proven(conv1d_fixture(), "conv1d.h5", "262144");
+}
+
+Test(verify, conv2d_pool_dense_proven)
+{
+	expect_proven(conv2d_fixture(), "conv2d.h5", "262144");
+}
+
+/* A real two-convolution MNIST model, sampled briefly. */
+Test(verify, mnist_cnn_sampled)
+{
+	char *dir, *model;
+	char args[4096], config[1024];
+	struct cli_run r;
+
+	if (access(QK_SHARED_MODELS, F_OK) != 0)
+		cr_skip_test("../shared/models not found");
+	dir = qk_fixture_tmpdir();
+	cr_assert_not_null(dir);
+	model = qk_fixture_path(QK_SHARED_MODELS, "qkeras_mnist_cnn.json");
+	cr_assert_not_null(model);
+	/* The model has no input quantizer, which QK001 reports. */
+	snprintf(config, sizeof(config), "%s/qk001-off.yaml", dir);
+	cr_assert_eq(qk_fixture_write_text(config, "rules:\n  QK001: off\n"),
+		     0);
+	snprintf(args, sizeof(args),
+		 "verify --quiet --input-precision 'fixed<8,1>' --samples 40 "
+		 "--seed 5 --config '%s' '%s'",
+		 config, model);
+	r = run_qklint(dir, args);
+	cr_expect_eq(r.status, 0, "exit %d:\n%s", r.status, r.out);
+	cr_expect(strstr(r.out, "mode safe: no mismatch in 40 samples"), "%s",
+		  r.out);
+	cr_expect(strstr(r.out, "mode fast: no mismatch in 40 samples"), "%s",
+		  r.out);
+	free(r.out);
+	qk_fixture_rmtree(dir);
+	free(model);
 	free(dir);
 }

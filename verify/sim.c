@@ -89,23 +89,23 @@ enum op_kind {
 
 /*
  * Geometry of a sliding window over a channels_last tensor of in_h x in_w
- * positions; a 1-D layer has in_h = out_h = k_h = 1. Output position o
- * reads input index o * stride + k * dil - pad for kernel index k, and
- * indices outside the input are padding.
+ * positions. A 1-D layer has in_h = out_h = k_h = 1. Output position o
+ * reads input index o * stride + k * dilation - pad for kernel index k,
+ * and indices outside the input are padding.
  */
 struct window {
 	size_t in_h, in_w, channels;
 	size_t out_h, out_w;
 	size_t k_h, k_w;
 	size_t stride_h, stride_w;
-	size_t dil_h, dil_w;
+	size_t dilation_h, dilation_w;
 	size_t pad_top, pad_left;
 };
 
 /*
  * A run of rows inside one window: rows consecutive input values from
- * element x on, paired with kernel rows from row w on. With dil_w = 1 a
- * run covers a whole window row, all its positions and channels.
+ * element x on, paired with kernel rows from row w on. When dilation_w
+ * is 1, a run covers a whole window row, all its positions and channels.
  */
 struct tap {
 	size_t x, w, rows;
@@ -549,6 +549,29 @@ static size_t input_tensor(const struct qk_sim *sim, size_t layer, size_t k)
 	return sim->layer_tensor[l->nodes[0].inputs[k].layer];
 }
 
+/*
+ * Copies the shape of input k of layer and returns its rank. The model's
+ * shape of the producing layer comes first, because Flatten and Reshape
+ * reuse their input's tensor, which keeps the shape from before them.
+ */
+static int input_shape(const struct qk_sim *sim, size_t layer, size_t k,
+		       int64_t *shape)
+{
+	const struct qk_layer *l = layer_at(sim, layer);
+	const struct qk_layer *src = layer_at(sim, l->nodes[0].inputs[k].layer);
+	const struct tensor *t = &sim->tensors[input_tensor(sim, layer, k)];
+	size_t count = 1;
+
+	for (int d = 0; d < src->out_rank; d++)
+		count *= src->out_shape[d] > 0 ? (size_t)src->out_shape[d] : 0;
+	if (src->out_rank > 0 && count == t->count) {
+		memcpy(shape, src->out_shape, sizeof(src->out_shape));
+		return src->out_rank;
+	}
+	memcpy(shape, t->shape, sizeof(t->shape));
+	return t->rank;
+}
+
 static int is_input_quantizer(const struct qk_layer *l)
 {
 	const struct qk_quantizer *q = l->quant[QK_ROLE_ACTIVATION];
@@ -835,7 +858,7 @@ static int build_dense(struct qk_sim *sim, size_t layer, struct qk_err *err)
 	int64_t shape[QK_MAX_RANK];
 	struct op *op;
 	struct act act;
-	int inexact;
+	int inexact, rank;
 	double bound;
 
 	if (!x->raw)
@@ -853,9 +876,13 @@ static int build_dense(struct qk_sim *sim, size_t layer, struct qk_err *err)
 		return -1;
 	if (dense_bound(sim, op, x, &bound, err) < 0)
 		return -1;
-	memcpy(shape, x->shape, sizeof(shape));
-	shape[x->rank - 1] = (int64_t)op->units;
-	return finish_sums(sim, x->rank, shape, bound, &act, inexact, err);
+	rank = input_shape(sim, layer, 0, shape);
+	if (shape[rank - 1] != (int64_t)op->fan_in) {
+		rank = 2;
+		shape[0] = (int64_t)op->outer;
+	}
+	shape[rank - 1] = (int64_t)op->units;
+	return finish_sums(sim, rank, shape, bound, &act, inexact, err);
 }
 
 /* Multiplies the dimensions of shape, or fails beyond the tensor limit. */
@@ -880,10 +907,10 @@ static int shape_count(const struct qk_sim *sim, size_t layer, int rank,
  * that fit inside the input, and 'same' gives ceil(in / stride) outputs
  * with the padding split in two and the odd element at the end.
  */
-static int window_axis(int64_t in, int64_t k, int64_t stride, int64_t dil,
+static int window_axis(int64_t in, int64_t k, int64_t stride, int64_t dilation,
 		       int same, size_t *out, size_t *pad)
 {
-	int64_t span = dil * (k - 1) + 1;
+	int64_t span = dilation * (k - 1) + 1;
 	int64_t n, total;
 
 	*pad = 0;
@@ -901,12 +928,12 @@ static int window_axis(int64_t in, int64_t k, int64_t stride, int64_t dil,
 
 /*
  * Reads the window of a spatial layer over its input, which must be
- * channels_last with dims spatial axes. k, stride and dil are in
+ * channels_last with dims spatial axes. k, stride and dilation are in
  * (height, width) order, with height 1 for a 1-D layer.
  */
 static int read_window(const struct qk_sim *sim, size_t layer, int dims,
 		       const int64_t *k, const int64_t *stride,
-		       const int64_t *dil, int same, struct window *w,
+		       const int64_t *dilation, int same, struct window *w,
 		       struct qk_err *err)
 {
 	const struct qk_layer *l = layer_at(sim, layer);
@@ -933,7 +960,7 @@ static int read_window(const struct qk_sim *sim, size_t layer, int dims,
 				  "has %zu",
 				  count, x->count);
 	for (int d = 0; d < 2; d++)
-		if (k[d] < 1 || stride[d] < 1 || dil[d] < 1)
+		if (k[d] < 1 || stride[d] < 1 || dilation[d] < 1)
 			return layer_fail(sim, layer, err,
 					  "window size, strides and dilation "
 					  "must be positive");
@@ -945,11 +972,11 @@ static int read_window(const struct qk_sim *sim, size_t layer, int dims,
 	w->k_w = (size_t)k[1];
 	w->stride_h = (size_t)stride[0];
 	w->stride_w = (size_t)stride[1];
-	w->dil_h = (size_t)dil[0];
-	w->dil_w = (size_t)dil[1];
-	if (window_axis((int64_t)w->in_h, k[0], stride[0], dil[0], same,
+	w->dilation_h = (size_t)dilation[0];
+	w->dilation_w = (size_t)dilation[1];
+	if (window_axis((int64_t)w->in_h, k[0], stride[0], dilation[0], same,
 			&w->out_h, &w->pad_top) < 0 ||
-	    window_axis((int64_t)w->in_w, k[1], stride[1], dil[1], same,
+	    window_axis((int64_t)w->in_w, k[1], stride[1], dilation[1], same,
 			&w->out_w, &w->pad_left) < 0)
 		return layer_fail(sim, layer, err,
 				  "window is larger than the input, so the "
@@ -959,9 +986,9 @@ static int read_window(const struct qk_sim *sim, size_t layer, int dims,
 
 /*
  * Finds the kernel indices [*k0, *k1) of one axis whose input index
- * start + k * dil lies inside [0, in), for start = o * stride - pad.
+ * start + k * dilation lies inside [0, in), for start = o * stride - pad.
  */
-static void axis_taps(size_t o, size_t stride, size_t dil, size_t pad,
+static void axis_taps(size_t o, size_t stride, size_t dilation, size_t pad,
 		      size_t k_size, size_t in, int64_t *start, size_t *k0,
 		      size_t *k1)
 {
@@ -970,11 +997,11 @@ static void axis_taps(size_t o, size_t stride, size_t dil, size_t pad,
 	int64_t lo = 0, hi = (int64_t)k_size;
 
 	if (s < 0)
-		lo = (-s + (int64_t)dil - 1) / (int64_t)dil;
+		lo = (-s + (int64_t)dilation - 1) / (int64_t)dilation;
 	if (last < 0)
 		hi = 0;
-	else if (last / (int64_t)dil + 1 < hi)
-		hi = last / (int64_t)dil + 1;
+	else if (last / (int64_t)dilation + 1 < hi)
+		hi = last / (int64_t)dilation + 1;
 	if (lo > hi)
 		lo = hi;
 	*start = s;
@@ -991,22 +1018,22 @@ static size_t window_taps(const struct window *w, size_t oh, size_t ow,
 {
 	size_t c = w->channels;
 	size_t ki0, ki1, kj0, kj1, n = 0;
-	int64_t sh, sw;
+	int64_t start_h, start_w;
 
-	axis_taps(oh, w->stride_h, w->dil_h, w->pad_top, w->k_h, w->in_h, &sh,
-		  &ki0, &ki1);
-	axis_taps(ow, w->stride_w, w->dil_w, w->pad_left, w->k_w, w->in_w,
-		  &sw, &kj0, &kj1);
+	axis_taps(oh, w->stride_h, w->dilation_h, w->pad_top, w->k_h, w->in_h,
+		  &start_h, &ki0, &ki1);
+	axis_taps(ow, w->stride_w, w->dilation_w, w->pad_left, w->k_w, w->in_w,
+		  &start_w, &kj0, &kj1);
 	if (kj0 >= kj1)
 		return 0;
 	for (size_t ki = ki0; ki < ki1; ki++) {
-		size_t ih = (size_t)(sh + (int64_t)(ki * w->dil_h));
-		size_t step = w->dil_w == 1 ? kj1 - kj0 : 1;
+		int64_t ih = start_h + (int64_t)(ki * w->dilation_h);
+		size_t step = w->dilation_w == 1 ? kj1 - kj0 : 1;
 
 		for (size_t kj = kj0; kj < kj1; kj += step) {
-			size_t iw = (size_t)(sw + (int64_t)(kj * w->dil_w));
+			int64_t iw = start_w + (int64_t)(kj * w->dilation_w);
 
-			taps[n].x = (ih * w->in_w + iw) * c;
+			taps[n].x = ((size_t)ih * w->in_w + (size_t)iw) * c;
 			taps[n].w = (ki * w->k_w + kj) * c;
 			taps[n].rows = step * c;
 			n++;
@@ -1022,7 +1049,7 @@ static int alloc_taps(struct op *op, struct qk_err *err)
 	size_t h = w->k_h < w->in_h ? w->k_h : w->in_h;
 	size_t n = w->k_w < w->in_w ? w->k_w : w->in_w;
 
-	op->taps = qk_calloc(w->dil_w == 1 ? h : h * n, sizeof(*op->taps));
+	op->taps = qk_calloc(w->dilation_w == 1 ? h : h * n, sizeof(*op->taps));
 	if (!op->taps)
 		return qk_fail(err, "out of memory");
 	return 0;
@@ -1071,7 +1098,7 @@ static int build_conv(struct qk_sim *sim, size_t layer, struct qk_err *err)
 	size_t xi = input_tensor(sim, layer, 0);
 	const struct tensor *x = &sim->tensors[xi];
 	int dims = l->kind == QK_LAYER_CONV1D ? 1 : 2;
-	int64_t k[2], stride[2], dil[2], shape[QK_MAX_RANK];
+	int64_t k[2], stride[2], dilation[2], shape[QK_MAX_RANK];
 	const int64_t *ks;
 	struct op *op;
 	struct act act;
@@ -1098,8 +1125,8 @@ static int build_conv(struct qk_sim *sim, size_t layer, struct qk_err *err)
 				  "shape");
 	stride[0] = dims == 2 ? positive_or_one(p->strides[0]) : 1;
 	stride[1] = positive_or_one(p->strides[dims - 1]);
-	dil[0] = dims == 2 ? positive_or_one(p->dilation[0]) : 1;
-	dil[1] = positive_or_one(p->dilation[dims - 1]);
+	dilation[0] = dims == 2 ? positive_or_one(p->dilation[0]) : 1;
+	dilation[1] = positive_or_one(p->dilation[dims - 1]);
 	if (layer_act(sim, layer, &act, &inexact, err) < 0)
 		return -1;
 	op = new_op(sim, OP_CONV, layer, 1, err);
@@ -1107,7 +1134,7 @@ static int build_conv(struct qk_sim *sim, size_t layer, struct qk_err *err)
 		return -1;
 	op->in[0] = xi;
 	op->act = act;
-	if (read_window(sim, layer, dims, k, stride, dil, p->padding_same,
+	if (read_window(sim, layer, dims, k, stride, dilation, p->padding_same,
 			&op->win, err) < 0)
 		return -1;
 	if ((size_t)ks[dims] != op->win.channels)
@@ -1246,7 +1273,7 @@ static int build_pool(struct qk_sim *sim, size_t layer, struct qk_err *err)
 	struct window w;
 	struct tensor *y;
 	struct op *op;
-	int rank, shift = 0;
+	int rank = 0, shift = 0;
 	size_t yi, count, edge;
 
 	if (!sim->tensors[xi].raw)
@@ -1278,8 +1305,9 @@ static int build_pool(struct qk_sim *sim, size_t layer, struct qk_err *err)
 		}
 		/*
 		 * NOTE: this follows Keras, which divides a window cut by
-		 * 'same' padding by its elements inside the input; the
-		 * firmware's edge windows are not checked here.
+		 * 'same' padding by the count of its elements inside the
+		 * input. Whether the firmware divides edge windows the same
+		 * way is not checked here.
 		 */
 		edge = rounding_window(&w);
 		if (edge) {
@@ -1415,11 +1443,12 @@ static int build_merge(struct qk_sim *sim, size_t layer, struct qk_err *err)
 	const struct qk_node *node = &l->nodes[0];
 	int concat = l->kind == QK_LAYER_CONCATENATE;
 	const struct tensor *first;
+	int64_t first_shape[QK_MAX_RANK], shape[QK_MAX_RANK];
 	struct tensor *y;
 	struct op *op;
 	size_t yi, count = 0;
 	int64_t axis_size = 0;
-	int frac = INT32_MIN, axis = 0;
+	int frac = INT32_MIN, axis = 0, first_rank;
 	double bound = 0;
 
 	op = new_op(sim, concat ? OP_CONCAT : OP_ADD, layer, node->n_inputs,
@@ -1439,10 +1468,11 @@ static int build_merge(struct qk_sim *sim, size_t layer, struct qk_err *err)
 			frac = x->frac;
 	}
 	first = &sim->tensors[op->in[0]];
+	first_rank = input_shape(sim, layer, 0, first_shape);
 	if (concat) {
-		axis = (int)(l->params.axis < 0 ? first->rank + l->params.axis
+		axis = (int)(l->params.axis < 0 ? first_rank + l->params.axis
 						: l->params.axis - 1);
-		if (axis < 0 || axis >= first->rank)
+		if (axis < 0 || axis >= first_rank)
 			return layer_fail(sim, layer, err,
 					  "invalid axis %lld",
 					  (long long)l->params.axis);
@@ -1451,7 +1481,7 @@ static int build_merge(struct qk_sim *sim, size_t layer, struct qk_err *err)
 			return qk_fail(err, "out of memory");
 		op->concat_outer = 1;
 		for (int d = 0; d < axis; d++)
-			op->concat_outer *= (size_t)first->shape[d];
+			op->concat_outer *= (size_t)first_shape[d];
 	}
 	for (size_t k = 0; k < node->n_inputs; k++) {
 		const struct tensor *x = &sim->tensors[op->in[k]];
@@ -1463,11 +1493,11 @@ static int build_merge(struct qk_sim *sim, size_t layer, struct qk_err *err)
 					  "inputs differ by %d fractional bits",
 					  op->shift[k]);
 		if (concat) {
-			if (x->rank != first->rank)
+			if (input_shape(sim, layer, k, shape) != first_rank)
 				return layer_fail(sim, layer, err,
 						  "inputs differ in rank");
 			op->concat_inner[k] = x->count / op->concat_outer;
-			axis_size += x->shape[axis];
+			axis_size += shape[axis];
 			bound = b > bound ? b : bound;
 		} else {
 			if (x->count != first->count)
@@ -1485,10 +1515,9 @@ static int build_merge(struct qk_sim *sim, size_t layer, struct qk_err *err)
 	yi = new_tensor(sim, count, 1, err);
 	if (yi == NO_TENSOR)
 		return -1;
-	first = &sim->tensors[sim->ops[sim->n_ops - 1].in[0]];
 	y = &sim->tensors[yi];
-	y->rank = first->rank;
-	memcpy(y->shape, first->shape, sizeof(y->shape));
+	y->rank = first_rank;
+	memcpy(y->shape, first_shape, sizeof(y->shape));
 	if (concat)
 		y->shape[axis] = axis_size;
 	y->frac = frac;
@@ -1763,32 +1792,130 @@ static float qkeras_act(const struct act *act, float x)
 	}
 }
 
+/* Adds rows x units products to acc, one row after the other. */
+static inline void sum_rows_float(float *restrict acc, const float *x,
+				  const float *restrict w, size_t rows,
+				  size_t units)
+{
+	for (size_t i = 0; i < rows; i++) {
+		const float xi = x[i];
+		const float *restrict wi = w + i * units;
+
+		for (size_t j = 0; j < units; j++)
+			acc[j] += xi * wi[j];
+	}
+}
+
+/*
+ * Computes one output row of a Dense or Conv op from n runs of its
+ * input. Each output sums its products in run order from 0, then adds
+ * the bias and applies the activation.
+ */
+static void qkeras_sums(const struct op *op, const float *x,
+			const struct tap *taps, size_t n, float *y)
+{
+	float *restrict acc = op->acc_values;
+	size_t units = op->units;
+
+	for (size_t j = 0; j < units; j++)
+		acc[j] = 0.0f;
+	for (size_t t = 0; t < n; t++)
+		sum_rows_float(acc, x + taps[t].x,
+			       op->kernel + taps[t].w * units, taps[t].rows,
+			       units);
+	for (size_t j = 0; j < units; j++) {
+		float v = op->bias ? acc[j] + op->bias[j] : acc[j];
+
+		y[j] = qkeras_act(&op->act, v);
+	}
+}
+
+/* Per output, the products are summed in input order. */
 static void qkeras_dense(struct qk_sim *sim, const struct op *op)
 {
 	const float *x = sim->tensors[op->in[0]].values;
 	float *y = sim->tensors[op->out].values;
-	float *restrict acc = op->acc_values;
-	size_t units = op->units;
 
 	for (size_t o = 0; o < op->outer; o++) {
-		const float *xo = x + o * op->fan_in;
+		struct tap all = {o * op->fan_in, 0, op->fan_in};
 
-		for (size_t j = 0; j < units; j++)
-			acc[j] = 0.0f;
-		/* Per output, the products are summed in input order. */
-		for (size_t i = 0; i < op->fan_in; i++) {
-			const float xi = xo[i];
-			const float *restrict w = op->kernel + i * units;
-
-			for (size_t j = 0; j < units; j++)
-				acc[j] += xi * w[j];
-		}
-		for (size_t j = 0; j < units; j++) {
-			float v = op->bias ? acc[j] + op->bias[j] : acc[j];
-
-			y[o * units + j] = qkeras_act(&op->act, v);
-		}
+		qkeras_sums(op, x, &all, 1, y + o * op->units);
 	}
+}
+
+/*
+ * Per output, the products are summed over k_h, then k_w, then input
+ * channels, the kernel's storage order. Padding is skipped, since its
+ * products are zero.
+ */
+static void qkeras_conv(struct qk_sim *sim, const struct op *op)
+{
+	const struct window *w = &op->win;
+	const float *x = sim->tensors[op->in[0]].values;
+	float *y = sim->tensors[op->out].values;
+
+	for (size_t oh = 0; oh < w->out_h; oh++)
+		for (size_t ow = 0; ow < w->out_w; ow++) {
+			size_t n = window_taps(w, oh, ow, op->taps);
+
+			qkeras_sums(op, x, op->taps, n,
+				    y + (oh * w->out_w + ow) * op->units);
+		}
+}
+
+static void max_float(float *restrict acc, const float *restrict x,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (x[i] > acc[i])
+			acc[i] = x[i];
+}
+
+static void add_float(float *restrict acc, const float *restrict x,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		acc[i] += x[i];
+}
+
+/*
+ * Max or average over each window, per channel. An average sums in
+ * window order (rows, then positions in a row), then divides by the
+ * number of elements inside the input, as Keras does with 'same'
+ * padding.
+ */
+static void qkeras_pool(struct qk_sim *sim, const struct op *op)
+{
+	const struct window *w = &op->win;
+	const float *x = sim->tensors[op->in[0]].values;
+	float *y = sim->tensors[op->out].values;
+	float *acc = op->acc_values;
+	size_t c = w->channels;
+	int average = op->kind == OP_AVGPOOL;
+
+	for (size_t oh = 0; oh < w->out_h; oh++)
+		for (size_t ow = 0; ow < w->out_w; ow++) {
+			size_t n = window_taps(w, oh, ow, op->taps);
+			float *out = y + (oh * w->out_w + ow) * c;
+			size_t elements = 0;
+
+			for (size_t ch = 0; ch < c; ch++)
+				acc[ch] = average ? 0.0f : -INFINITY;
+			for (size_t t = 0; t < n; t++)
+				for (size_t r = 0; r < op->taps[t].rows;
+				     r += c) {
+					const float *xr = x + op->taps[t].x + r;
+
+					if (average)
+						add_float(acc, xr, c);
+					else
+						max_float(acc, xr, c);
+					elements++;
+				}
+			for (size_t ch = 0; ch < c; ch++)
+				out[ch] = average ? acc[ch] / (float)elements :
+						    acc[ch];
+		}
 }
 
 static void qkeras_op(struct qk_sim *sim, const struct op *op)
@@ -1801,6 +1928,13 @@ static void qkeras_op(struct qk_sim *sim, const struct op *op)
 		break;
 	case OP_DENSE:
 		qkeras_dense(sim, op);
+		break;
+	case OP_CONV:
+		qkeras_conv(sim, op);
+		break;
+	case OP_MAXPOOL:
+	case OP_AVGPOOL:
+		qkeras_pool(sim, op);
 		break;
 	case OP_ACT:
 		for (size_t i = 0; i < y->count; i++)
@@ -1892,84 +2026,160 @@ static int64_t proxy_act_float(const struct act *act, float x)
 	return qk_fixed_from_double(&act->type, v);
 }
 
-static void proxy_dense_narrow(struct qk_sim *sim, const struct op *op)
+static inline void sum_rows_small(int32_t *restrict acc, const int64_t *x,
+				  const int32_t *restrict w, size_t rows,
+				  size_t units)
 {
-	const int64_t *x = sim->tensors[op->in[0]].raw;
-	int64_t *y = sim->tensors[op->out].raw;
-	int64_t *acc = op->acc_narrow;
-	size_t units = op->units;
+	for (size_t i = 0; i < rows; i++) {
+		const int32_t xi = (int32_t)x[i];
+		const int32_t *restrict wi = w + i * units;
 
-	for (size_t o = 0; o < op->outer; o++) {
-		const int64_t *xo = x + o * op->fan_in;
-
+		if (xi == 0)
+			continue;
 		for (size_t j = 0; j < units; j++)
-			acc[j] = op->bias_raw ? op->bias_raw[j] : 0;
-		for (size_t i = 0; i < op->fan_in; i++) {
-			const int64_t xi = xo[i];
-			const int64_t *w = op->kernel_raw + i * units;
-
-			if (xi == 0)
-				continue;
-			for (size_t j = 0; j < units; j++)
-				acc[j] += xi * w[j];
-		}
-		for (size_t j = 0; j < units; j++)
-			y[o * units + j] =
-				proxy_act(&op->act, acc[j], op->acc_frac);
+			acc[j] += xi * wi[j];
 	}
 }
 
-static void proxy_dense_small(struct qk_sim *sim, const struct op *op)
+static inline void sum_rows_narrow(int64_t *acc, const int64_t *x,
+				   const int64_t *w, size_t rows,
+				   size_t units)
 {
-	const int64_t *x = sim->tensors[op->in[0]].raw;
-	int64_t *y = sim->tensors[op->out].raw;
-	int32_t *restrict acc = op->acc_small;
+	for (size_t i = 0; i < rows; i++) {
+		const int64_t xi = x[i];
+		const int64_t *wi = w + i * units;
+
+		if (xi == 0)
+			continue;
+		for (size_t j = 0; j < units; j++)
+			acc[j] += xi * wi[j];
+	}
+}
+
+static inline void sum_rows_wide(qk_wide *acc, const int64_t *x,
+				 const int64_t *w, size_t rows, size_t units)
+{
+	for (size_t i = 0; i < rows; i++) {
+		const qk_wide xi = x[i];
+		const int64_t *wi = w + i * units;
+
+		for (size_t j = 0; j < units; j++)
+			acc[j] += xi * wi[j];
+	}
+}
+
+/*
+ * Computes one output row of a Dense or Conv op from n runs of its
+ * input, exactly, in the accumulator type dense_bound() picked.
+ */
+static void proxy_sums(const struct op *op, const int64_t *x,
+		       const struct tap *taps, size_t n, int64_t *y)
+{
 	size_t units = op->units;
 
-	for (size_t o = 0; o < op->outer; o++) {
-		const int64_t *xo = x + o * op->fan_in;
+	if (op->wide) {
+		qk_wide *acc = op->acc_wide;
+
+		for (size_t j = 0; j < units; j++)
+			acc[j] = op->bias_raw ? op->bias_raw[j] : 0;
+		for (size_t t = 0; t < n; t++)
+			sum_rows_wide(acc, x + taps[t].x,
+				      op->kernel_raw + taps[t].w * units,
+				      taps[t].rows, units);
+		for (size_t j = 0; j < units; j++)
+			y[j] = proxy_act_wide(&op->act, acc[j], op->acc_frac);
+	} else if (op->small) {
+		int32_t *acc = op->acc_small;
 
 		for (size_t j = 0; j < units; j++)
 			acc[j] = op->bias_raw ? (int32_t)op->bias_raw[j] : 0;
-		for (size_t i = 0; i < op->fan_in; i++) {
-			const int32_t xi = (int32_t)xo[i];
-			const int32_t *restrict w =
-				op->kernel_small + i * units;
-
-			if (xi == 0)
-				continue;
-			for (size_t j = 0; j < units; j++)
-				acc[j] += xi * w[j];
-		}
+		for (size_t t = 0; t < n; t++)
+			sum_rows_small(acc, x + taps[t].x,
+				       op->kernel_small + taps[t].w * units,
+				       taps[t].rows, units);
 		for (size_t j = 0; j < units; j++)
-			y[o * units + j] =
-				proxy_act(&op->act, acc[j], op->acc_frac);
-	}
-}
-
-static void proxy_dense_wide(struct qk_sim *sim, const struct op *op)
-{
-	const int64_t *x = sim->tensors[op->in[0]].raw;
-	int64_t *y = sim->tensors[op->out].raw;
-	qk_wide *acc = op->acc_wide;
-	size_t units = op->units;
-
-	for (size_t o = 0; o < op->outer; o++) {
-		const int64_t *xo = x + o * op->fan_in;
+			y[j] = proxy_act(&op->act, acc[j], op->acc_frac);
+	} else {
+		int64_t *acc = op->acc_narrow;
 
 		for (size_t j = 0; j < units; j++)
 			acc[j] = op->bias_raw ? op->bias_raw[j] : 0;
-		for (size_t i = 0; i < op->fan_in; i++) {
-			const qk_wide xi = xo[i];
-			const int64_t *w = op->kernel_raw + i * units;
-
-			for (size_t j = 0; j < units; j++)
-				acc[j] += xi * w[j];
-		}
+		for (size_t t = 0; t < n; t++)
+			sum_rows_narrow(acc, x + taps[t].x,
+					op->kernel_raw + taps[t].w * units,
+					taps[t].rows, units);
 		for (size_t j = 0; j < units; j++)
-			y[o * units + j] =
-				proxy_act_wide(&op->act, acc[j], op->acc_frac);
+			y[j] = proxy_act(&op->act, acc[j], op->acc_frac);
 	}
+}
+
+static void proxy_dense(struct qk_sim *sim, const struct op *op)
+{
+	const int64_t *x = sim->tensors[op->in[0]].raw;
+	int64_t *y = sim->tensors[op->out].raw;
+
+	for (size_t o = 0; o < op->outer; o++) {
+		struct tap all = {o * op->fan_in, 0, op->fan_in};
+
+		proxy_sums(op, x, &all, 1, y + o * op->units);
+	}
+}
+
+static void proxy_conv(struct qk_sim *sim, const struct op *op)
+{
+	const struct window *w = &op->win;
+	const int64_t *x = sim->tensors[op->in[0]].raw;
+	int64_t *y = sim->tensors[op->out].raw;
+
+	for (size_t oh = 0; oh < w->out_h; oh++)
+		for (size_t ow = 0; ow < w->out_w; ow++) {
+			size_t n = window_taps(w, oh, ow, op->taps);
+
+			proxy_sums(op, x, op->taps, n,
+				   y + (oh * w->out_w + ow) * op->units);
+		}
+}
+
+/*
+ * Max or exact average over each window, per channel. The average of
+ * e elements is sum / e, stored with log2(pool size) more fractional
+ * bits: raw sum * (pool size / e), exact because both are powers of two.
+ */
+static void proxy_pool(struct qk_sim *sim, const struct op *op)
+{
+	const struct window *w = &op->win;
+	const int64_t *x = sim->tensors[op->in[0]].raw;
+	int64_t *y = sim->tensors[op->out].raw;
+	int64_t *acc = op->acc_narrow;
+	size_t c = w->channels;
+	int average = op->kind == OP_AVGPOOL;
+
+	for (size_t oh = 0; oh < w->out_h; oh++)
+		for (size_t ow = 0; ow < w->out_w; ow++) {
+			size_t n = window_taps(w, oh, ow, op->taps);
+			int64_t *out = y + (oh * w->out_w + ow) * c;
+			int64_t elements = 0;
+
+			for (size_t ch = 0; ch < c; ch++)
+				acc[ch] = average ? 0 : INT64_MIN;
+			for (size_t t = 0; t < n; t++)
+				for (size_t r = 0; r < op->taps[t].rows;
+				     r += c) {
+					const int64_t *xr =
+						x + op->taps[t].x + r;
+
+					for (size_t ch = 0; ch < c; ch++)
+						if (average)
+							acc[ch] += xr[ch];
+						else if (xr[ch] > acc[ch])
+							acc[ch] = xr[ch];
+					elements++;
+				}
+			for (size_t ch = 0; ch < c; ch++)
+				out[ch] = average ? acc[ch] * (op->pool_size /
+							       elements) :
+						    acc[ch];
+		}
 }
 
 static void proxy_op(struct qk_sim *sim, const struct op *op)
@@ -1984,12 +2194,14 @@ static void proxy_op(struct qk_sim *sim, const struct op *op)
 							 y->values[i]);
 		break;
 	case OP_DENSE:
-		if (op->wide)
-			proxy_dense_wide(sim, op);
-		else if (op->small)
-			proxy_dense_small(sim, op);
-		else
-			proxy_dense_narrow(sim, op);
+		proxy_dense(sim, op);
+		break;
+	case OP_CONV:
+		proxy_conv(sim, op);
+		break;
+	case OP_MAXPOOL:
+	case OP_AVGPOOL:
+		proxy_pool(sim, op);
 		break;
 	case OP_ACT:
 		if (!x->raw) {

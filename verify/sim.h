@@ -5,18 +5,23 @@
  * The QKeras side computes in float32 as QKeras does: weights quantized
  * once by their quantizers, a Dense product summed in float32 in input
  * order (x[0] * w[0][j] + x[1] * w[1][j] + ...), then the bias, then the
- * activation. TensorFlow does not specify the order of a matmul's sums,
- * so where a float32 sum rounds, its last bit may differ from
- * TensorFlow's. A sum that needs at most 24 significant bits is exact in
- * any order.
+ * activation. A convolution sums each window the same way, over k_h,
+ * then k_w, then input channels (the kernel's [k_h, k_w, c_in, filters]
+ * order), skipping the zero padding. An average pooling sums its window
+ * in row-major order and divides by the number of elements inside the
+ * input. TensorFlow does not specify the order of these sums, so where a
+ * float32 sum rounds, its last bit may differ from TensorFlow's. A sum
+ * that needs at most 24 significant bits is exact in any order.
  *
  * The proxy side computes what to_proxy_model() builds, in exact integer
  * arithmetic: every tensor is a vector of int64 raw values with one binary
  * point (value = raw * 2^-frac), weights are the raw integers of the
- * quantized float32 values, a Dense sum is accumulated exactly (in int32,
- * int64 or __int128, picked from a bound on the sum), and each quantizer
- * is an ap_fixed conversion with its rounding and overflow modes (SAT,
- * or WRAP for non-symmetric quantized_bits in fast mode).
+ * quantized float32 values, a Dense or convolution sum is accumulated
+ * exactly (in int32, int64 or __int128, picked from a bound on the sum),
+ * an average pooling by 2^n keeps n more fractional bits, which makes it
+ * exact, and each quantizer is an ap_fixed conversion with its rounding
+ * and overflow modes (SAT, or WRAP for non-symmetric quantized_bits in
+ * fast mode).
  *
  * Quantizers without a faithful fixed-point form are simulated as the
  * form the conversion builds, so that a mismatch can be shown: ternary
@@ -27,13 +32,18 @@
  * such case adds a note.
  *
  * Layers whose proxy is not exact by design (softmax, sigmoid, tanh and
- * other activations computed from tables) end the simulation: the
- * tensors that feed them are compared instead, and a note names them.
+ * other activations computed from tables, and an average whose divisor
+ * is not a power of two) end the simulation: the tensors that feed them
+ * are compared instead, and a note names them.
  *
  * Supported layers: InputLayer, Dense and QDense on the last axis,
- * QActivation, Activation (linear, relu and the inexact ones above), ReLU
- * without negative_slope or max_value, Dropout, Flatten, Reshape, Add and
- * Concatenate. Anything else is rejected when the simulation is built.
+ * Conv1D, QConv1D, Conv2D and QConv2D (channels_last, groups 1, 'valid'
+ * or 'same' padding, any strides and dilation), MaxPooling1D/2D,
+ * AveragePooling1D/2D, GlobalMaxPooling1D/2D and
+ * GlobalAveragePooling1D/2D (channels_last), QActivation, Activation
+ * (linear, relu and the inexact ones above), ReLU without negative_slope
+ * or max_value, Dropout, Flatten, Reshape, Add and Concatenate. Anything
+ * else is rejected when the simulation is built.
  */
 #ifndef QK_VERIFY_SIM_H
 #define QK_VERIFY_SIM_H

@@ -337,9 +337,6 @@ static int attach_keras2_layer(struct qk_model *model, hid_t group,
 	int rc = -1;
 	char role[256];
 
-	if (!layer)
-		return qk_fail(err, "weights file has weights for layer '%s', "
-			       "which is not in the model config", name);
 	if (H5Lexists(group, name, H5P_DEFAULT) <= 0)
 		return qk_fail(err, "weights file lists layer '%s' but has no "
 			       "group for it", name);
@@ -349,6 +346,17 @@ static int attach_keras2_layer(struct qk_model *model, hid_t group,
 	if (H5Aexists(lg, "weight_names") > 0 &&
 	    read_string_list(lg, "weight_names", &names, &n, err))
 		goto out;
+	/* A layer without weights may have been removed from the config
+	 * (a softmax stripped before conversion); Keras ignores it too. */
+	if (!layer && n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (!layer) {
+		qk_fail(err, "weights file has weights for layer '%s', which is "
+			"not in the model config", name);
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		struct qk_layer *owner = owner_of(layer, names[i]);
 

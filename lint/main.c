@@ -422,6 +422,32 @@ static void walk_folder(struct file_list *l, const char *dir, int depth)
 	free(names);
 }
 
+static int listed(const struct file_list *l, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->paths[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Lints NAME.json in place of NAME_weights.h5, once, so that a commit
+ * that changes only the weights still has its model checked.
+ */
+static void add_model_json(struct file_list *l, const char *weights)
+{
+	size_t n = strlen(weights) - strlen("_weights.h5");
+	char *json = qk_asprintf("%.*s.json", (int)n, weights);
+
+	if (!json)
+		return;
+	if (!listed(l, json))
+		list_add(l, json);
+	free(json);
+}
+
 static void collect_files(struct file_list *l, char **paths, size_t n)
 {
 	struct stat st;
@@ -430,8 +456,13 @@ static void collect_files(struct file_list *l, char **paths, size_t n)
 	for (i = 0; i < n; i++) {
 		size_t before = l->n;
 
+		if (is_companion_weights(paths[i])) {
+			add_model_json(l, paths[i]);
+			continue;
+		}
 		if (stat(paths[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
-			list_add(l, paths[i]);	/* errors reported on load */
+			if (!listed(l, paths[i]))
+				list_add(l, paths[i]);	/* errors on load */
 			continue;
 		}
 		walk_folder(l, paths[i], 0);

@@ -468,3 +468,70 @@ Test(cli_lint, user_config_as_fallback)
 	qk_fixture_run_release(&r);
 	free(dir);
 }
+
+/* A QDense model with a softmax, written as NAME.json + NAME_weights.h5. */
+static void write_json_model(const char *stem, int with_softmax,
+			     const char *weights_stem)
+{
+	struct qk_fixture *fx = qk_fixture_new(QK_FIXTURE_SEQUENTIAL, stem);
+	int64_t shape[1] = { 4 };
+	char json[256], weights[256];
+	char *json_path, *weights_path;
+
+	cr_assert_not_null(fx);
+	cr_assert_not_null(qk_fixture_input(fx, "x", 1, shape));
+	cr_assert_not_null(qk_fixture_dense(
+		fx, "fc", 4, 2, "\"quantized_bits(6,0,alpha=1)\"",
+		"\"quantized_bits(6,0,alpha=1)\"", "\"linear\"", NULL));
+	if (with_softmax)
+		cr_assert_not_null(qk_fixture_layer(fx, "Activation", "softmax",
+						    "{\"activation\": "
+						    "\"softmax\"}", NULL));
+	snprintf(json, sizeof(json), "%s.json", stem);
+	snprintf(weights, sizeof(weights), "%s_weights.h5", weights_stem);
+	json_path = tmp_path(json);
+	weights_path = tmp_path(weights);
+	cr_assert_eq(qk_fixture_write_json(fx, json_path, weights_path,
+					   NULL), 0);
+	qk_fixture_free(fx);
+	free(json_path);
+	free(weights_path);
+}
+
+Test(cli_lint, weights_file_lints_its_json)
+{
+	const char *args[] = { "lint", "m_weights.h5", "m.json", NULL };
+	const char *weights_only[] = { "lint", "m_weights.h5", NULL };
+	struct qk_fixture_run r;
+
+	write_json_model("m", 1, "m");
+	/* As pre-commit passes them: both files, or only the weights. */
+	r = run_args(args);
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(count_text(r.out, "m.json: layer 'fc'"), 1, "%s", r.out);
+	cr_expect(strstr(r.out, "in 1 file"), "%s", r.out);
+	qk_fixture_run_release(&r);
+
+	r = run_args(weights_only);
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(count_text(r.out, "m.json: layer 'fc'"), 1, "%s", r.out);
+	qk_fixture_run_release(&r);
+}
+
+Test(cli_lint, removed_weightless_layer)
+{
+	const char *args[] = { "lint", "stripped.json", "--weights",
+			       "full_weights.h5", NULL };
+	struct qk_fixture_run r;
+	char *stripped_weights = tmp_path("stripped_weights.h5");
+
+	/* full: with softmax; stripped: the same JSON without it. */
+	write_json_model("full", 1, "full");
+	write_json_model("stripped", 0, "stripped");
+	r = run_args(args);
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(count_text(r.err, "qklint: error"), 0, "%s", r.err);
+	cr_expect_eq(count_text(r.out, "QK102"), 0, "%s", r.out);
+	qk_fixture_run_release(&r);
+	free(stripped_weights);
+}

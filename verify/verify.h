@@ -41,7 +41,10 @@ enum qk_verdict {
 struct qk_verify_result {
 	enum qk_verdict verdict;
 	int exhaustive;
+	/* Exhaustive, but inputs beyond the range wrap and were sampled. */
+	int beyond_range_sampled;
 	uint64_t vectors;	/* vectors run, the mismatching one included */
+	uint64_t off_grid_vectors;	/* of those, vectors off the grid */
 	double grid_log2;	/* log2 of the number of grid vectors */
 	double seconds;
 	size_t input_size;

@@ -313,15 +313,25 @@ static void print_result(const char *path, const char *mode,
 	printf("%s: mode %s: ", path, mode);
 	if (r->verdict == QK_VERDICT_PROVEN)
 		printf("proven equivalent on all %" PRIu64 " input vectors of "
-		       "the grid (exhaustive",
-		       r->vectors);
+		       "the grid, and on %" PRIu64 " beyond it (exhaustive",
+		       r->vectors - r->off_grid_vectors, r->off_grid_vectors);
+	else if (r->verdict == QK_VERDICT_NO_MISMATCH && r->exhaustive)
+		printf("no mismatch on all %" PRIu64 " input vectors of the "
+		       "grid and %" PRIu64 " beyond it, but an input quantizer "
+		       "wraps in this mode, so inputs beyond its range were "
+		       "only sampled (exhaustive",
+		       r->vectors - r->off_grid_vectors, r->off_grid_vectors);
 	else if (r->verdict == QK_VERDICT_NO_MISMATCH)
 		printf("no mismatch in %" PRIu64 " samples (seed %" PRIu64
 		       ", grid of 2^%.0f vectors",
 		       r->vectors, a->run.seed, r->grid_log2);
+	else if (r->exhaustive && r->vectors == r->off_grid_vectors)
+		printf("MISMATCH at vector %" PRIu64 " beyond the grid "
+		       "(exhaustive",
+		       r->vectors);
 	else if (r->exhaustive)
 		printf("MISMATCH at grid vector %" PRIu64 " (exhaustive",
-		       r->vectors);
+		       r->vectors - r->off_grid_vectors);
 	else
 		printf("MISMATCH at sample %" PRIu64 " (seed %" PRIu64,
 		       r->vectors, a->run.seed);

@@ -538,23 +538,147 @@ static int chain_sequential(struct qk_model *m, struct qk_err *err)
 	return 0;
 }
 
-/* Moves layers into topological order (Kahn), rejecting cycles. */
+/* Counts the inputs of layer's first call that come from layer src. */
+static size_t first_call_refs(const struct qk_layer *layer, size_t src)
+{
+	size_t k, n = 0;
+
+	if (!layer->n_nodes)
+		return 0;
+	for (k = 0; k < layer->nodes[0].n_inputs; k++)
+		if (layer->nodes[0].inputs[k].layer == src)
+			n++;
+	return n;
+}
+
+/*
+ * Slot of call node_index of layer src in the call graph. A nested model
+ * counts as one call (Keras 2 numbers its calls from 1), so a chain
+ * through a reused nested model is rejected as a cycle.
+ */
+static size_t call_slot(const struct qk_model *m, const size_t *base,
+			const struct qk_inbound *in)
+{
+	const struct qk_layer *src = &m->layers[in->layer];
+	size_t calls = src->n_nodes ? src->n_nodes : 1;
+
+	if (src->kind == QK_LAYER_MODEL || (size_t)in->node_index >= calls)
+		return base[in->layer];
+	return base[in->layer] + (size_t)in->node_index;
+}
+
+/*
+ * Rejects a cycle among calls: a shared layer may feed its own later
+ * call through other layers, but no call may depend on itself.
+ */
+static int check_call_graph(const struct qk_model *m, struct qk_err *err)
+{
+	size_t n = m->n_layers, i, j, k, slots = 0, head = 0, tail = 0;
+	size_t *base = qk_calloc(n + 1, sizeof(size_t));
+	size_t *owner = NULL, *indegree = NULL, *queue = NULL;
+	size_t *edge_start = NULL, *edges = NULL, n_edges = 0;
+	int rc = -1;
+
+	if (!base)
+		return qk_fail(err, "out of memory");
+	for (i = 0; i < n; i++) {
+		const struct qk_layer *l = &m->layers[i];
+
+		base[i] = slots;
+		slots += l->kind == QK_LAYER_MODEL || !l->n_nodes ? 1 :
+									   l->n_nodes;
+		for (j = 0; j < l->n_nodes; j++)
+			n_edges += l->nodes[j].n_inputs;
+	}
+	base[n] = slots;
+	owner = qk_calloc(slots, sizeof(size_t));
+	indegree = qk_calloc(slots, sizeof(size_t));
+	queue = qk_calloc(slots, sizeof(size_t));
+	edge_start = qk_calloc(slots + 1, sizeof(size_t));
+	edges = qk_calloc(n_edges, sizeof(size_t));
+	if (!owner || !indegree || !queue || !edge_start || !edges) {
+		qk_fail(err, "out of memory");
+		goto out;
+	}
+	/* Edges grouped by source slot (counting sort). */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < m->layers[i].n_nodes; j++)
+			for (k = 0; k < m->layers[i].nodes[j].n_inputs; k++)
+				edge_start[call_slot(m, base, &m->layers[i]
+						     .nodes[j].inputs[k]) + 1]++;
+	for (i = 0; i < slots; i++)
+		edge_start[i + 1] += edge_start[i];
+	for (i = 0; i < n; i++) {
+		const struct qk_layer *l = &m->layers[i];
+
+		for (j = 0; j < base[i + 1] - base[i]; j++)
+			owner[base[i] + j] = i;
+		for (j = 0; j < l->n_nodes; j++) {
+			size_t to = l->kind == QK_LAYER_MODEL ? base[i] :
+								base[i] + j;
+
+			for (k = 0; k < l->nodes[j].n_inputs; k++) {
+				size_t from = call_slot(m, base,
+							&l->nodes[j].inputs[k]);
+
+				edges[queue[from]++ + edge_start[from]] = to;
+				indegree[to]++;
+			}
+		}
+	}
+	for (i = 0; i < slots; i++)
+		queue[i] = 0;
+	for (i = 0; i < slots; i++)
+		if (!indegree[i])
+			queue[tail++] = i;
+	while (head < tail) {
+		size_t cur = queue[head++];
+
+		for (k = edge_start[cur]; k < edge_start[cur + 1]; k++)
+			if (--indegree[edges[k]] == 0)
+				queue[tail++] = edges[k];
+	}
+	if (tail != slots) {
+		for (i = 0; i < slots && !indegree[i]; i++)
+			;
+		qk_fail(err, "layer graph has a cycle through layer '%s'",
+			m->layers[owner[i]].name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(base);
+	free(owner);
+	free(indegree);
+	free(queue);
+	free(edge_start);
+	free(edges);
+	return rc;
+}
+
+/*
+ * Moves layers into topological order of their first calls (Kahn),
+ * after check_call_graph has ruled out cycles among calls.
+ */
 static int sort_topological(struct qk_model *m, struct qk_err *err)
 {
 	size_t n = m->n_layers, i, j, k, head = 0, tail = 0;
 	size_t *indegree = qk_calloc(n, sizeof(size_t));
 	size_t *queue = qk_calloc(n, sizeof(size_t));
 	size_t *position = qk_calloc(n, sizeof(size_t));
+	size_t *stamp = qk_calloc(n, sizeof(size_t));
 	struct qk_layer *sorted = qk_calloc(n, sizeof(*sorted));
 	int rc = -1;
 
-	if (!indegree || !queue || !position || !sorted) {
+	if (!indegree || !queue || !position || !stamp || !sorted) {
 		qk_fail(err, "out of memory");
 		goto out;
 	}
+	/* Only a layer's first call orders it: a later call of a shared
+	 * layer may take its input from layers after it. */
 	for (i = 0; i < n; i++)
-		for (j = 0; j < m->layers[i].n_nodes; j++)
-			indegree[i] += m->layers[i].nodes[j].n_inputs;
+		if (m->layers[i].n_nodes)
+			indegree[i] = m->layers[i].nodes[0].n_inputs;
 	for (i = 0; i < n; i++)
 		if (!indegree[i])
 			queue[tail++] = i;
@@ -562,11 +686,16 @@ static int sort_topological(struct qk_model *m, struct qk_err *err)
 		size_t cur = queue[head++];
 
 		position[cur] = head - 1;
-		/* Every edge cur -> i lowers i's count once per reference. */
 		for (i = 0; i < m->layers[cur].n_consumers; i++) {
 			size_t c = m->layers[cur].consumers[i];
+			size_t refs = first_call_refs(&m->layers[c], cur);
 
-			if (--indegree[c] == 0)
+			/* Each consumer is visited once, at its first entry. */
+			if (stamp[c] == cur + 1 || !refs)
+				continue;
+			stamp[c] = cur + 1;
+			indegree[c] -= refs;
+			if (indegree[c] == 0)
 				queue[tail++] = c;
 		}
 	}
@@ -600,6 +729,7 @@ out:
 	free(indegree);
 	free(queue);
 	free(position);
+	free(stamp);
 	free(sorted);
 	return rc;
 }
@@ -807,7 +937,8 @@ static int build_graph(struct build *b, const cJSON *cfg, int sequential,
 			return -1;
 	}
 	if (check_inputs_are_sources(m, err) || link_consumers(m, err) ||
-	    sort_topological(m, err) || index_names(m, err))
+	    check_call_graph(m, err) || sort_topological(m, err) ||
+	    index_names(m, err))
 		return -1;
 	return 0;
 }

@@ -4,8 +4,10 @@
  * its weights .h5, or a Keras 3 .keras archive.
  *
  * Invariants after a successful qk_model_open():
- * - layers[] is in topological order: every inbound layer of layers[i] has
- *   an index below i. The graph has no cycle.
+ * - layers[] is in topological order of first calls: every inbound layer
+ *   of layers[i]'s first node has an index below i. A later call of a
+ *   shared layer may take its input from a layer after it, but no call
+ *   depends on itself (the call graph has no cycle).
  * - Layer names are unique within one model.
  * - Every inbound reference resolves to a layer of the same model.
  * - A weight tensor's shape agrees with the layer config.

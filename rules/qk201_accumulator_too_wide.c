@@ -67,7 +67,7 @@ static int report(const struct qk_layer *layer, const struct qk_layer_prec *row,
 		return qk_sink_add(sink, &hard, layer, "quantize the input "
 				   "or the kernel with fewer bits",
 				   "accumulator %s needs %d bits (%d bits > "
-				   "%lld bits): the firmware cannot be built%s",
+				   "%lld bits): HGQ rejects types wider than 64 bits%s",
 				   type, width, width, max, assumed);
 	}
 	return qk_sink_add(sink, conf, layer, "quantize the input or the "

@@ -1,6 +1,7 @@
 /*
  * Output shapes inferred from layer configs, on models built in memory.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -71,4 +72,54 @@ Test(model_shape, conv_and_flatten)
 	expect_shape(model, "f", 1, flat);
 	expect_shape(model, "d", 1, dense);
 	qk_model_free(model);
+}
+
+static const char chain_through_shared[] =
+	"{\"class_name\": \"Functional\", \"config\": {\"name\": \"m\", "
+	"\"layers\": ["
+	"{\"class_name\": \"InputLayer\", \"name\": \"x\", \"config\": "
+	"{\"name\": \"x\", \"batch_input_shape\": [null, 4]}, "
+	"\"inbound_nodes\": []},"
+	"{\"class_name\": \"Dense\", \"name\": \"fc\", \"config\": "
+	"{\"name\": \"fc\", \"units\": 4}, \"inbound_nodes\": "
+	"[[[\"x\", 0, 0, {}]], [[\"act\", 0, 0, {}]]]},"
+	"{\"class_name\": \"Activation\", \"name\": \"act\", \"config\": "
+	"{\"name\": \"act\", \"activation\": \"relu\"}, \"inbound_nodes\": "
+	"[[[\"fc\", 0, 0, {}]]]},"
+	"{\"class_name\": \"Activation\", \"name\": \"out\", \"config\": "
+	"{\"name\": \"out\", \"activation\": \"relu\"}, \"inbound_nodes\": "
+	"[[[\"fc\", 1, 0, {}]]]}],"
+	"\"input_layers\": [[\"x\", 0, 0]], "
+	"\"output_layers\": [[\"out\", 0, 0]]}}";
+
+/* x -> fc -> act -> fc (second call) -> out has no cycle among calls. */
+Test(model_shape, chain_through_shared_layer)
+{
+	struct qk_model *model = build(chain_through_shared);
+	static const int64_t four[] = { 4 };
+
+	cr_expect_eq(qk_model_index(model, "x"), 0);
+	cr_expect_lt(qk_model_index(model, "fc"), qk_model_index(model, "act"));
+	cr_expect_eq(qk_model_find(model, "fc")->n_nodes, 2);
+	expect_shape(model, "out", 1, four);
+	qk_model_free(model);
+}
+
+/* fc's second call feeding act, which feeds that same call, is a cycle. */
+Test(model_shape, call_cycle_rejected)
+{
+	char *text = strdup(chain_through_shared);
+	char *at = strstr(text, "[[[\"fc\", 0, 0, {}]]]},"
+			  "{\"class_name\": \"Activation\", \"name\": \"out\"");
+	struct qk_err err = QK_ERR_INIT;
+	struct qk_model *model;
+
+	cr_assert_not_null(at);
+	at[9] = '1';	/* act now takes fc's second call */
+	model = qk_model_from_config(cJSON_Parse(text), &err);
+	cr_expect_null(model);
+	cr_expect(strstr(err.msg, "layer graph has a cycle through layer"),
+		  "%s", err.msg);
+	qk_model_free(model);
+	free(text);
 }

@@ -56,7 +56,7 @@ Test(qk201, error_above_max_bits)
 	QKT_EXPECT(&sink, { "QK201", "fc" });
 	cr_expect_eq(sink.findings[0].severity, QK_SEV_ERROR);
 	qkt_message_has(&sink, 0, "(73 bits > 64 bits)");
-	qkt_message_has(&sink, 0, "firmware cannot be built");
+	qkt_message_has(&sink, 0, "HGQ rejects types wider than 64 bits");
 	qk_sink_release(&sink);
 	qk_model_free(model);
 }

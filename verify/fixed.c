@@ -291,6 +291,9 @@ int64_t qk_fixed_max_raw(const struct qk_fixed_type *t)
 {
 	int bits = t->is_signed ? t->width - 1 : t->width;
 
+	/* A derived type can have no bits left (i + f < 0): it holds 0. */
+	if (bits <= 0)
+		return 0;
 	if (bits >= 63)
 		return INT64_MAX;
 	return ((int64_t)1 << bits) - 1;
@@ -298,7 +301,7 @@ int64_t qk_fixed_max_raw(const struct qk_fixed_type *t)
 
 int64_t qk_fixed_min_raw(const struct qk_fixed_type *t)
 {
-	if (!t->is_signed)
+	if (!t->is_signed || t->width <= 0)
 		return 0;
 	if (t->width >= 64)
 		return INT64_MIN;

@@ -817,7 +817,7 @@ static int finish_sums(struct qk_sim *sim, int rank, const int64_t *shape,
 	if (act->kind != ACT_QUANT && bound >= RAW_LIMIT)
 		return layer_fail(sim, op->layer, err,
 				  "output needs more than 64 bits (bound "
-				  "2^%.1f); the firmware cannot be built",
+				  "2^%.1f), more than HGQ accepts",
 				  log2(bound));
 	op->acc_values = qk_calloc(op->units, sizeof(float));
 	if (op->wide) {

@@ -43,6 +43,7 @@ static const char verify_usage[] =
 	"  --samples N               vectors to draw otherwise (default\n"
 	"                            100000)\n"
 	"  --seed N                  seed of the sample generator\n"
+	"                            (default 1592590337)\n"
 	"  --save-counterexample F   write the first mismatching input to F\n"
 	"                            (.npy, float64, shape [1, inputs])\n"
 	"  --emit-hls4ml-config F    write the hls4ml config (YAML) to F\n"
@@ -75,12 +76,14 @@ struct verify_args {
 	struct qk_verify_options run;
 };
 
+/* Prints one error line that points to the command's --help. */
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
+	const char *cmd = usage == simulate_usage ? "simulate" : "verify";
+
 	fputs("qklint: error: ", stderr);
 	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	fputs(usage, stderr);
+	fprintf(stderr, " (see 'qklint %s --help')\n", cmd);
 	return EXIT_USAGE;
 }
 
@@ -469,6 +472,24 @@ static int emit_hls4ml(const struct qk_model *model,
 	return 0;
 }
 
+/* With --quiet, the findings that set the exit status still show. */
+static void print_error_findings(const char *path, const struct qk_sink *sink)
+{
+	size_t i;
+
+	for (i = 0; i < sink->n_findings; i++) {
+		const struct qk_finding *f = &sink->findings[i];
+
+		if (f->severity < QK_SEV_ERROR)
+			continue;
+		printf("%s: ", path);
+		if (f->layer)
+			printf("layer '%s' (%s): ", f->layer, f->layer_class);
+		printf("error %s %s: %s\n", f->rule->id, f->rule->name,
+		       f->message);
+	}
+}
+
 /*
  * Runs the lint rules, prints their findings (unless quiet) and returns
  * EXIT_MISMATCH when one is at error level, because a model that breaks a
@@ -511,6 +532,8 @@ static int lint_before_verify(const struct qk_model *model,
 	if (!a->quiet && result.sink.n_findings &&
 	    qk_report_write(stdout, &result, 1, &report, &err))
 		status = EXIT_USAGE;
+	if (a->quiet)
+		print_error_findings(a->path, &result.sink);
 	qk_sink_release(&result.sink);
 	qk_config_release(&config);
 	return status;

@@ -364,7 +364,7 @@ static int is_companion_weights(const char *path)
 	return found;
 }
 
-static int wanted_in_folder(const char *path)
+static int is_model_candidate(const char *path)
 {
 	if (has_suffix(path, ".json"))
 		return is_model_json(path);
@@ -415,7 +415,7 @@ static void walk_folder(struct file_list *l, const char *dir, int depth)
 		if (lstat(names[i], &st) == 0 && S_ISDIR(st.st_mode))
 			walk_folder(l, names[i], depth + 1);
 		else if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode) &&
-			 wanted_in_folder(names[i]))
+			 is_model_candidate(names[i]))
 			list_add(l, names[i]);
 		free(names[i]);
 	}
@@ -468,7 +468,7 @@ static void collect_files(struct file_list *l, char **paths, size_t n)
 		walk_folder(l, paths[i], 0);
 		/* A gate given a mistyped or empty folder must not pass. */
 		if (l->n == before) {
-			fprintf(stderr, "qklint: error: %s: folder holds no "
+			fprintf(stderr, "qklint: error: %s: folder contains no "
 				"model files (.h5, .hdf5, .keras or model "
 				".json)\n", paths[i]);
 			l->errors++;

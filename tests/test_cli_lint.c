@@ -415,7 +415,7 @@ Test(cli_lint, empty_folder_exits_two)
 	cr_assert_eq(mkdir(dir, 0755), 0);
 	r = run_args(args);
 	cr_expect_eq(r.status, 2, "exit %d", r.status);
-	cr_expect(strstr(r.err, "qklint: error: empty: folder holds no model "
+	cr_expect(strstr(r.err, "qklint: error: empty: folder contains no model "
 			 "files"), "%s", r.err);
 	qk_fixture_run_release(&r);
 	free(dir);

@@ -366,6 +366,9 @@ static int derive_input(struct derive *d, size_t index,
 		set_type(&row->result, kif, QK_RND_TRN, overflow);
 		return 0;
 	}
+	if (!d->input_override && reason[0])
+		return qk_fail(d->err, "input '%s': %s", layer->name,
+			       reason);
 	if (!d->input_override)
 		return qk_fail(d->err, "input '%s' is not followed by a "
 			       "quantized_bits QActivation; give an input "

@@ -598,6 +598,10 @@ int qk_verify_main(int argc, char **argv)
 		qk_model_free(model);
 		return EXIT_USAGE;
 	}
+	if (input && !qk_sim_needs_input_type(model))
+		fprintf(stderr, "qklint: note: %s: --input-precision is not "
+			"used, because every input has an input quantizer\n",
+			a.path);
 	if (!input && qk_sim_needs_input_type(model)) {
 		fprintf(stderr, "qklint: error: %s: model has no input "
 			"quantizer; pass --input-precision, e.g. "

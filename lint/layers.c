@@ -77,10 +77,29 @@ static char *shape_cell(const struct qk_layer *l)
 	return qk_strdup(buf);
 }
 
+/* An HGQ FixedPointQuantizer's own result type, from its overrides. */
+static const char *hgq_result_type(const struct qk_layer *l)
+{
+	const cJSON *over = cJSON_GetObjectItemCaseSensitive(l->config,
+							     "overrides");
+	const cJSON *layers = cJSON_GetObjectItemCaseSensitive(over, "layers");
+	const cJSON *own = cJSON_GetObjectItemCaseSensitive(layers, l->name);
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(own, "result_t");
+
+	return cJSON_IsString(type) ? type->valuestring : NULL;
+}
+
 static char *quant_cell(const struct qk_layer *l)
 {
 	char *s = qk_strdup("");
 	int role;
+
+	if (l->kind == QK_LAYER_FIXED_QUANTIZER && hgq_result_type(l)) {
+		s = append(s, "result_t=");
+		if (s)
+			s = append(s, hgq_result_type(l));
+		return s;
+	}
 
 	for (role = 0; role < QK_ROLE_COUNT && s; role++) {
 		if (!l->quant[role])

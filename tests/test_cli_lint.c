@@ -535,3 +535,19 @@ Test(cli_lint, removed_weightless_layer)
 	qk_fixture_run_release(&r);
 	free(stripped_weights);
 }
+
+Test(cli_lint, hgq_layers_show_result_types)
+{
+	const char *args[] = { "layers", QK_SHARED_MODELS "/hgq_jet_classifier.h5",
+			       NULL };
+	struct qk_fixture_run r;
+	struct stat st;
+
+	if (stat(QK_SHARED_MODELS, &st) != 0)
+		cr_skip_test("../shared/models not found");
+	r = run_args(args);
+	cr_expect_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
+	cr_expect(strstr(r.out, "HGQ proxy model"), "%s", r.out);
+	cr_expect(strstr(r.out, "result_t=fixed<12,5,TRN,WRAP>"), "%s", r.out);
+	qk_fixture_run_release(&r);
+}

@@ -274,26 +274,6 @@ Test(sim, softmax_compared_before)
 	qk_model_free(m);
 }
 
-Test(sim, separable_convolution_rejected)
-{
-	struct qk_model *m = qkt_sequential(
-		"{'class_name': 'InputLayer', 'config': {'name': 'x', "
-		"'batch_input_shape': [null, 4, 4, 1]}}, "
-		SIMT_QACT("q_in", "quantized_bits(8,3,alpha=1)") ", "
-		"{'class_name': 'QSeparableConv2D', 'config': {'name': 'c', "
-		"'filters': 1, 'kernel_size': [2, 2], "
-		"'depthwise_quantizer': 'quantized_bits(8,0,alpha=1)', "
-		"'pointwise_quantizer': 'quantized_bits(8,0,alpha=1)'}}");
-	struct qk_sim_options options = {0, NULL};
-	struct qk_err err = QK_ERR_INIT;
-
-	cr_assert_null(qk_sim_build(m, &options, &err));
-	cr_expect(strstr(err.msg, "separable convolutions are not simulated"),
-		  "message: %s", err.msg);
-	cr_expect(strstr(err.msg, "'c'"), "message: %s", err.msg);
-	qk_model_free(m);
-}
-
 /*
  * A product needing more than 64 bits: x = 2^20 - 1/8 at 19 fractional
  * bits times w = 6 - 2^-21 bounds the accumulator near 1.5 * 2^62, so it
@@ -665,6 +645,162 @@ Test(sim, conv_float32_sum_rounds)
 	cr_expect_eq(r.equal, 0);
 	cr_assert_eq(r.differs, 1);
 	cr_expect_str_eq(r.diff.layer, "conv");
+	qk_sim_free(sim);
+	qk_model_free(m);
+}
+
+/*
+ * Input 2x3x2 -> quantized_bits(2,1) -> QDepthwiseConv2D 2x2, depth
+ * multiplier 2, with bias, linear: output 1x2x4, channel c * 2 + m
+ * reading input channel c only.
+ */
+Test(sim, depthwise_conv2d_values)
+{
+	/* [kh, kw, c_in, m] */
+	static const float kernel[16] = {
+		0.5f, -0.25f, 0.75f, 0.125f, -1.0f, 0.375f, 0.25f, -0.5f,
+		0.625f, 0.5f, -0.75f, 0.25f, 0.125f, -0.875f, 0.5f, 0.375f
+	};
+	static const float bias[4] = {0.125f, -0.25f, 0.5f, 0.0f};
+	static const int64_t kshape[4] = {2, 2, 2, 2};
+	static const int64_t bshape[1] = {4};
+	/* (row, column, channel) */
+	const float input[12] = {1, -2, 0, 1, -1, -1, -2, 0, 1, 1, 0, -2};
+	static const double expected[8] = {-0.5, -2.375, -0.25, -0.375,
+					   1.75, -0.125, -0.75, 0.125};
+	struct qk_model *m = qkt_sequential(
+		SIMT_INPUT_SHAPE("2, 3, 2") ", "
+		SIMT_QACT("q_in", "quantized_bits(2,1,alpha=1)") ", "
+		"{'class_name': 'QDepthwiseConv2D', 'config': {'name': 'dw', "
+		"'kernel_size': [2, 2], 'strides': [1, 1], "
+		"'padding': 'valid', 'depth_multiplier': 2, "
+		"'dilation_rate': [1, 1], 'use_bias': true, "
+		"'depthwise_quantizer': 'quantized_bits(4,0,alpha=1)', "
+		"'bias_quantizer': 'quantized_bits(4,0,alpha=1)', "
+		"'activation': 'linear'}}");
+	struct qk_sim *sim;
+	struct run r;
+
+	simt_weight(m, "dw", "depthwise_kernel", 4, kshape, kernel);
+	simt_weight(m, "dw", "bias", 1, bshape, bias);
+	sim = build_ok(m, 0, NULL);
+	cr_assert_eq(qk_sim_input_size(sim), 12);
+	run_both(sim, input, &r);
+	cr_assert_eq(r.n, 8);
+	/*
+	 * Window 0, channel 0 sees 1, 0, -2, 1: with m = 0 the weights
+	 * 0.5, -1, 0.625, 0.125 give -0.625, plus 0.125. Channel 1 sees
+	 * -2, 1, 0, 1. Window 1 sees 0, -1, 1, 0 and 1, -1, 1, -2.
+	 */
+	for (size_t i = 0; i < 8; i++) {
+		cr_expect_eq(r.qkeras[i], expected[i], "QKeras element %zu",
+			     i);
+		cr_expect_eq(r.proxy[i], expected[i], "proxy element %zu",
+			     i);
+	}
+	cr_expect_eq(r.equal, 1);
+	qk_sim_free(sim);
+	qk_model_free(m);
+}
+
+/*
+ * Input 2x3x2 -> quantized_bits(2,1) -> QSeparableConv2D 2x2, depth
+ * multiplier 2, 2 filters, with bias: the depthwise step of the
+ * depthwise test, then a 1x1 Dense over its 4 channels.
+ */
+Test(sim, separable_conv2d_values)
+{
+	static const float depthwise[16] = {
+		0.5f, -0.25f, 0.75f, 0.125f, -1.0f, 0.375f, 0.25f, -0.5f,
+		0.625f, 0.5f, -0.75f, 0.25f, 0.125f, -0.875f, 0.5f, 0.375f
+	};
+	/* [1, 1, channel, filter] */
+	static const float pointwise[8] = {0.5f, -0.25f, 0.25f, 0.75f,
+					   -0.5f, 0.125f, -1.0f, -0.375f};
+	static const float bias[2] = {0.25f, -0.5f};
+	static const int64_t dshape[4] = {2, 2, 2, 2};
+	static const int64_t pshape[4] = {1, 1, 4, 2};
+	static const int64_t bshape[1] = {2};
+	const float input[12] = {1, -2, 0, 1, -1, -1, -2, 0, 1, 1, 0, -2};
+	static const double expected[4] = {0.15625, -1.890625, 1.59375,
+					   -1.015625};
+	struct qk_model *m = qkt_sequential(
+		SIMT_INPUT_SHAPE("2, 3, 2") ", "
+		SIMT_QACT("q_in", "quantized_bits(2,1,alpha=1)") ", "
+		"{'class_name': 'QSeparableConv2D', 'config': {'name': 'sep', "
+		"'filters': 2, 'kernel_size': [2, 2], 'strides': [1, 1], "
+		"'padding': 'valid', 'depth_multiplier': 2, "
+		"'dilation_rate': [1, 1], 'use_bias': true, "
+		"'depthwise_quantizer': 'quantized_bits(4,0,alpha=1)', "
+		"'pointwise_quantizer': 'quantized_bits(4,0,alpha=1)', "
+		"'bias_quantizer': 'quantized_bits(4,0,alpha=1)', "
+		"'activation': 'linear'}}");
+	struct qk_sim *sim;
+	struct run r;
+
+	simt_weight(m, "sep", "depthwise_kernel", 4, dshape, depthwise);
+	simt_weight(m, "sep", "pointwise_kernel", 4, pshape, pointwise);
+	simt_weight(m, "sep", "bias", 1, bshape, bias);
+	sim = build_ok(m, 0, NULL);
+	run_both(sim, input, &r);
+	cr_assert_eq(r.n, 4);
+	/*
+	 * The depthwise step gives -0.625, -2.125, -0.75, -0.375 at the
+	 * first position and 1.625, 0.125, -1.25, 0.125 at the second.
+	 * Filter 0 at the first: -0.3125 - 0.53125 + 0.375 + 0.375 + 0.25.
+	 */
+	for (size_t i = 0; i < 4; i++) {
+		cr_expect_eq(r.qkeras[i], expected[i], "QKeras element %zu",
+			     i);
+		cr_expect_eq(r.proxy[i], expected[i], "proxy element %zu",
+			     i);
+	}
+	cr_expect_eq(r.equal, 1);
+	qk_sim_free(sim);
+	qk_model_free(m);
+}
+
+/*
+ * Input 3x2 -> quantized_bits(2,1) -> QSeparableConv1D of size 2, one
+ * filter, with bias. The depthwise step gives 0.5, 0.625 at position 0
+ * and -0.75, -0.375 at position 1; the pointwise step weighs them by 0.5
+ * and -0.75 and adds 0.125.
+ */
+Test(sim, separable_conv1d_values)
+{
+	/* [k, channel, 1] */
+	static const float depthwise[4] = {0.5f, -0.25f, 0.75f, 0.125f};
+	static const float pointwise[2] = {0.5f, -0.75f};
+	static const float bias[1] = {0.125f};
+	static const int64_t dshape[3] = {2, 2, 1};
+	static const int64_t pshape[3] = {1, 2, 1};
+	static const int64_t bshape[1] = {1};
+	const float input[6] = {1, -2, 0, 1, -1, -1};
+	struct qk_model *m = qkt_sequential(
+		SIMT_INPUT_SHAPE("3, 2") ", "
+		SIMT_QACT("q_in", "quantized_bits(2,1,alpha=1)") ", "
+		"{'class_name': 'QSeparableConv1D', 'config': {'name': 'sep', "
+		"'filters': 1, 'kernel_size': [2], 'strides': [1], "
+		"'padding': 'valid', 'depth_multiplier': 1, "
+		"'dilation_rate': [1], 'use_bias': true, "
+		"'depthwise_quantizer': 'quantized_bits(4,0,alpha=1)', "
+		"'pointwise_quantizer': 'quantized_bits(4,0,alpha=1)', "
+		"'bias_quantizer': 'quantized_bits(4,0,alpha=1)', "
+		"'activation': 'linear'}}");
+	struct qk_sim *sim;
+	struct run r;
+
+	simt_weight(m, "sep", "depthwise_kernel", 3, dshape, depthwise);
+	simt_weight(m, "sep", "pointwise_kernel", 3, pshape, pointwise);
+	simt_weight(m, "sep", "bias", 1, bshape, bias);
+	sim = build_ok(m, 0, NULL);
+	run_both(sim, input, &r);
+	cr_assert_eq(r.n, 2);
+	cr_expect_eq(r.qkeras[0], -0.09375);
+	cr_expect_eq(r.qkeras[1], 0.03125);
+	cr_expect_eq(r.proxy[0], -0.09375);
+	cr_expect_eq(r.proxy[1], 0.03125);
+	cr_expect_eq(r.equal, 1);
 	qk_sim_free(sim);
 	qk_model_free(m);
 }

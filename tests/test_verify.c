@@ -585,6 +585,82 @@ static struct qk_fixture *conv2d_fixture(void)
 }
 
 /*
+ * Input 2x2x2 -> quantized_bits(2,1) -> QDepthwiseConv2D 2x2, 'same'
+ * padding, depth multiplier 2 -> quantized_bits(6,2). 4 values on 8
+ * inputs give 65536 vectors.
+ */
+static struct qk_fixture *depthwise_fixture(void)
+{
+	static const double kernel[16] = {
+		0.5, -0.25, 0.75, 0.125, -1.0, 0.375, 0.25, -0.5,
+		0.625, 0.5, -0.75, 0.25, 0.125, -0.875, 0.5, 0.375
+	};
+	static const double bias[4] = {0.125, -0.25, 0.5, 0.0};
+	static const uint64_t kshape[4] = {2, 2, 2, 2}, bshape[1] = {4};
+	struct qk_fixture *fx = qk_fixture_new(QK_FIXTURE_SEQUENTIAL, "dw");
+	int64_t shape[3] = {2, 2, 2};
+
+	cr_assert_not_null(fx);
+	cr_assert_not_null(qk_fixture_input(fx, "x", 3, shape));
+	cr_assert_not_null(qk_fixture_qactivation(
+		fx, "q_in", "\"quantized_bits(2,1,alpha=1)\"", NULL));
+	add_layer(fx, "QDepthwiseConv2D", "dw",
+		  "{\"kernel_size\": [2, 2], \"strides\": [1, 1], "
+		  "\"padding\": \"same\", \"depth_multiplier\": 2, "
+		  "\"data_format\": \"channels_last\", "
+		  "\"dilation_rate\": [1, 1], "
+		  "\"activation\": \"linear\", \"use_bias\": true, "
+		  "\"depthwise_quantizer\": \"quantized_bits(4,0,alpha=1)\", "
+		  "\"bias_quantizer\": \"quantized_bits(4,0,alpha=1)\"}");
+	add_weight(fx, "dw", "depthwise_kernel", 4, kshape, kernel);
+	add_weight(fx, "dw", "bias", 1, bshape, bias);
+	cr_assert_not_null(qk_fixture_qactivation(
+		fx, "out", "\"quantized_bits(6,2,alpha=1)\"", NULL));
+	return fx;
+}
+
+/*
+ * Input 2x2x2 -> quantized_bits(2,1) -> QSeparableConv2D 2x2, 'same'
+ * padding, depth multiplier 2, 2 filters -> quantized_bits(6,2). 4
+ * values on 8 inputs give 65536 vectors.
+ */
+static struct qk_fixture *separable_fixture(void)
+{
+	static const double depthwise[16] = {
+		0.5, -0.25, 0.75, 0.125, -1.0, 0.375, 0.25, -0.5,
+		0.625, 0.5, -0.75, 0.25, 0.125, -0.875, 0.5, 0.375
+	};
+	static const double pointwise[8] = {0.5, -0.25, 0.25, 0.75,
+					    -0.5, 0.125, -1.0, -0.375};
+	static const double bias[2] = {0.25, -0.5};
+	static const uint64_t dshape[4] = {2, 2, 2, 2};
+	static const uint64_t pshape[4] = {1, 1, 4, 2}, bshape[1] = {2};
+	struct qk_fixture *fx = qk_fixture_new(QK_FIXTURE_SEQUENTIAL, "sep");
+	int64_t shape[3] = {2, 2, 2};
+
+	cr_assert_not_null(fx);
+	cr_assert_not_null(qk_fixture_input(fx, "x", 3, shape));
+	cr_assert_not_null(qk_fixture_qactivation(
+		fx, "q_in", "\"quantized_bits(2,1,alpha=1)\"", NULL));
+	add_layer(fx, "QSeparableConv2D", "sep",
+		  "{\"filters\": 2, \"kernel_size\": [2, 2], "
+		  "\"strides\": [1, 1], \"padding\": \"same\", "
+		  "\"depth_multiplier\": 2, "
+		  "\"data_format\": \"channels_last\", "
+		  "\"dilation_rate\": [1, 1], "
+		  "\"activation\": \"linear\", \"use_bias\": true, "
+		  "\"depthwise_quantizer\": \"quantized_bits(4,0,alpha=1)\", "
+		  "\"pointwise_quantizer\": \"quantized_bits(4,0,alpha=1)\", "
+		  "\"bias_quantizer\": \"quantized_bits(4,0,alpha=1)\"}");
+	add_weight(fx, "sep", "depthwise_kernel", 4, dshape, depthwise);
+	add_weight(fx, "sep", "pointwise_kernel", 4, pshape, pointwise);
+	add_weight(fx, "sep", "bias", 1, bshape, bias);
+	cr_assert_not_null(qk_fixture_qactivation(
+		fx, "out", "\"quantized_bits(6,2,alpha=1)\"", NULL));
+	return fx;
+}
+
+/*
  * Writes fx as name and verifies it: safe mode must be proven on count
  * vectors, and fast mode may differ only at the input quantizer.
  */
@@ -623,6 +699,16 @@ Test(verify, conv1d_proven)
 Test(verify, conv2d_pool_dense_proven)
 {
 	expect_proven(conv2d_fixture(), "conv2d.h5", "262144");
+}
+
+Test(verify, depthwise_conv2d_proven)
+{
+	expect_proven(depthwise_fixture(), "depthwise.h5", "65536");
+}
+
+Test(verify, separable_conv2d_proven)
+{
+	expect_proven(separable_fixture(), "separable.h5", "65536");
 }
 
 /* A real two-convolution MNIST model, sampled briefly. */

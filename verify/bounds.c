@@ -335,6 +335,7 @@ struct geometry {
 	int64_t h, w, c;	/* input rows, columns, channels */
 	int64_t oh, ow, filters;
 	int64_t kh, kw;
+	int64_t dm;		/* depthwise: depth multiplier, else 0 */
 	int64_t sh, sw, dh, dw;	/* strides, dilations */
 	int64_t pad_top, pad_left;
 };
@@ -371,7 +372,8 @@ static int conv_geometry(const struct qk_layer *layer,
 	}
 	if (p->channels_first || src->out_rank < 2 || layer->out_rank < 2)
 		return -1;
-	if (layer->kind == QK_LAYER_CONV1D) {
+	if (layer->kind == QK_LAYER_CONV1D ||
+	    layer->kind == QK_LAYER_SEPARABLE_CONV1D) {
 		g->h = g->oh = 1;
 		g->w = src->out_shape[0];
 		g->ow = layer->out_shape[0];
@@ -393,6 +395,10 @@ static int conv_geometry(const struct qk_layer *layer,
 		g->dw = or_one(p->dilation[1]);
 	}
 	g->c = k->shape[k->rank - 2];
+	if (layer->kind != QK_LAYER_CONV1D && layer->kind != QK_LAYER_CONV2D) {
+		g->dm = g->filters;
+		g->filters = g->c * g->dm;
+	}
 	if (p->padding_same) {
 		g->pad_top = same_pad(g->h, g->oh, g->kh, g->sh, g->dh);
 		g->pad_left = same_pad(g->w, g->ow, g->kw, g->sw, g->dw);
@@ -422,6 +428,12 @@ static struct qk_bound window_sum(const struct geometry *g,
 			if (ix < 0 || ix >= g->w)
 				continue;
 			xi = &x[(iy * g->w + ix) * g->c];
+			if (g->dm) {
+				/* Output f reads channel f / dm only. */
+				wi = &w[(ky * g->kw + kx) * g->filters + f];
+				add_product(&sum, *wi, xi[f / g->dm]);
+				continue;
+			}
 			wi = &w[((ky * g->kw + kx) * g->c) * g->filters + f];
 			for (c = 0; c < g->c; c++)
 				add_product(&sum, wi[c * g->filters], xi[c]);
@@ -445,7 +457,7 @@ static int sums_fit_128(const struct qk_layer_bounds *in, const __int128 *w,
 {
 	struct qk_bound h = hull(in);
 	__int128 xm = max128(h.hi, -h.lo);
-	int64_t fan = g->kh * g->kw * g->c;
+	int64_t fan = g->kh * g->kw * (g->dm ? 1 : g->c);
 
 	return bits_of(xm) + bits_of(max_magnitude(w, nw)) +
 		       bits_of((__int128)fan) <= 124 &&
@@ -514,6 +526,52 @@ static int compute_sums(struct qk_layer_bounds *lb,
 	return 0;
 }
 
+/*
+ * Bounds the depthwise step of a separable convolution into mid, whose
+ * out and accum are the same array, and turns g into the pointwise
+ * step's geometry over it. Returns 0, 1 when the step is unknown or too
+ * wide, or -1 when out of memory.
+ */
+static int depthwise_bounds(const struct analysis *a, size_t index,
+			    const struct qk_layer_bounds *in,
+			    struct qk_layer_bounds *mid, struct geometry *g)
+{
+	const struct qk_layer *layer = &a->model->layers[index];
+	const struct qk_layer *src =
+		&a->model->layers[layer->nodes[0].inputs[0].layer];
+	const struct qk_prec_weights *dw = &a->prec->depthwise[index];
+	const struct qk_tensor *dt = qk_layer_weight(layer,
+						     "depthwise_kernel");
+	__int128 *w = NULL;
+	int f, rc;
+
+	if (!dt || !dw->data || conv_geometry(layer, src, dt, in->n, g))
+		return 1;
+	f = bias_frac(dw);
+	rc = raw_weights(dw, f, &w);
+	if (rc)
+		return rc;
+	if (!sums_fit_128(in, w, dw->count, g, 0)) {
+		free(w);
+		return 1;
+	}
+	rc = compute_sums(mid, in, w, NULL, g);
+	free(w);
+	if (rc)
+		return -1;
+	mid->known = 1;
+	mid->frac = mid->accum_frac = in->frac + f;
+	mid->out = mid->accum;
+	mid->n = mid->n_accum;
+	g->h = g->oh;
+	g->w = g->ow;
+	g->c = g->filters;
+	g->kh = g->kw = g->sh = g->sw = g->dh = g->dw = 1;
+	g->pad_top = g->pad_left = 0;
+	g->dm = 0;
+	return 0;
+}
+
 static int analyze_sums(const struct analysis *a, size_t index,
 			struct qk_layer_bounds *lb)
 {
@@ -521,28 +579,51 @@ static int analyze_sums(const struct analysis *a, size_t index,
 	const struct qk_layer_prec *row =
 		qk_precision_layer(a->prec, QK_PREC_SAFE, index);
 	const struct qk_layer_bounds *in = input_bounds(a, index, 0);
-	const struct qk_prec_weights *kw = &a->prec->kernel[index];
+	int depthwise = layer->kind == QK_LAYER_DEPTHWISE_CONV2D;
+	const struct qk_prec_weights *kw = depthwise ?
+		&a->prec->depthwise[index] : &a->prec->kernel[index];
 	const struct qk_prec_weights *bw = &a->prec->bias[index];
-	const struct qk_tensor *kt = qk_layer_weight(layer, "kernel");
+	int separable = layer->kind == QK_LAYER_SEPARABLE_CONV1D ||
+			layer->kind == QK_LAYER_SEPARABLE_CONV2D;
+	const struct qk_tensor *kt = qk_layer_weight(
+		layer, depthwise ? "depthwise_kernel" :
+		separable ? "pointwise_kernel" : "kernel");
 	__int128 *w = NULL, *bias = NULL, scale;
+	struct qk_layer_bounds mid;
 	struct geometry g;
 	int frac, rc = 0, m;
 	size_t j;
 
+	memset(&mid, 0, sizeof(mid));
 	if (!in || !in->known || !kt || !kw->data)
 		return fail_layer(lb, a->err, "input '%s' has no bounds",
 				  layer->name);
-	if (conv_geometry(layer, &a->model->layers[layer->nodes[0].inputs[0]
-							.layer], kt, in->n,
-			  &g))
+	if (separable) {
+		rc = depthwise_bounds(a, index, in, &mid, &g);
+		if (rc < 0)
+			return qk_fail(a->err, "out of memory");
+		if (rc > 0 || (size_t)g.c != kw->count /
+		    (size_t)kt->shape[kt->rank - 1]) {
+			free(mid.accum);
+			return fail_layer(lb, a->err, "depthwise step of '%s' "
+					  "has no exact bounds", layer->name);
+		}
+		g.filters = kt->shape[kt->rank - 1];
+		in = &mid;
+	} else if (conv_geometry(layer, &a->model->layers[
+				 layer->nodes[0].inputs[0].layer], kt, in->n,
+				 &g)) {
 		return fail_layer(lb, a->err, "shapes of '%s' are unknown",
 				  layer->name);
+	}
 	frac = in->frac + row->weight.kif.f;
 	if (bw->data && bias_frac(bw) > frac)
 		frac = bias_frac(bw);
-	if (!shift_ok(in->frac + row->weight.kif.f, frac))
+	if (!shift_ok(in->frac + row->weight.kif.f, frac)) {
+		free(mid.accum);
 		return fail_layer(lb, a->err, "'%s' is too wide for exact "
 				  "bounds", layer->name);
+	}
 	rc = raw_weights(kw, row->weight.kif.f, &w);
 	if (rc == 0 && bw->data)
 		rc = raw_weights(bw, frac, &bias);
@@ -556,6 +637,7 @@ static int analyze_sums(const struct analysis *a, size_t index,
 			  bias ? max_magnitude(bias, bw->count) : 0)) {
 		free(w);
 		free(bias);
+		free(mid.accum);
 		return fail_layer(lb, a->err, "'%s' is too wide for exact "
 				  "bounds", layer->name);
 	}
@@ -564,6 +646,7 @@ static int analyze_sums(const struct analysis *a, size_t index,
 		goto oom;
 	free(w);
 	free(bias);
+	free(mid.accum);
 	for (m = 0; m < QK_PREC_MODE_COUNT; m++)
 		lb->accum_fits[m] = sums_fit(lb, &qk_precision_layer(
 			a->prec, (enum qk_prec_mode)m, index)->accum.fixed);
@@ -571,6 +654,7 @@ static int analyze_sums(const struct analysis *a, size_t index,
 oom:
 	free(w);
 	free(bias);
+	free(mid.accum);
 	return qk_fail(a->err, "out of memory");
 }
 
@@ -764,6 +848,9 @@ static int analyze_layer(const struct analysis *a, size_t index,
 	case QK_LAYER_DENSE:
 	case QK_LAYER_CONV1D:
 	case QK_LAYER_CONV2D:
+	case QK_LAYER_DEPTHWISE_CONV2D:
+	case QK_LAYER_SEPARABLE_CONV1D:
+	case QK_LAYER_SEPARABLE_CONV2D:
 		return analyze_sums(a, index, lb);
 	case QK_LAYER_QACTIVATION:
 	case QK_LAYER_ACTIVATION:

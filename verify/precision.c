@@ -473,13 +473,63 @@ static int dense_activation(struct derive *d, const struct qk_layer *layer,
 	}
 }
 
+/*
+ * Replaces *in by the type of a separable convolution's depthwise step,
+ * whose sums the proxy keeps exact. Returns 0, or 1 when the depthwise
+ * kernel is missing.
+ */
+static int depthwise_step(struct derive *d, size_t index, struct qk_kif *in)
+{
+	const struct qk_layer *layer = &d->model->layers[index];
+	const struct qk_prec_weights *k = &d->prec->depthwise[index];
+	const struct qk_tensor *t = qk_layer_weight(layer, "depthwise_kernel");
+	struct qk_kif w;
+	int64_t per_sum;
+
+	if (!t || !k->data || t->rank < 3 || t->shape[t->rank - 1] <= 0 ||
+	    t->shape[t->rank - 2] <= 0)
+		return 1;
+	per_sum = t->shape[t->rank - 1] * t->shape[t->rank - 2];
+	w = container_kif(k);
+	in->k = in->k || w.k;
+	in->i += w.i + ceil_log2((int64_t)(k->count / (size_t)per_sum));
+	in->f += w.f;
+	return 0;
+}
+
+/* Records the depthwise step's type in the layer's note. */
+static int note_step(struct derive *d, struct qk_layer_prec *row,
+		     struct qk_kif step)
+{
+	struct qk_fixed_type t = qk_kif_to_fixed(step, QK_RND_TRN,
+						  QK_OVF_WRAP);
+	char buf[96], text[QK_ERR_MAX];
+
+	snprintf(text, sizeof(text), "depthwise step kept exact in %s",
+		 qk_fixed_format(&t, buf, sizeof(buf)));
+	return set_reason(row, d->err, text);
+}
+
+/*
+ * Derives a Dense, Conv or DepthwiseConv2D layer. A separable convolution
+ * is its depthwise step, then a pointwise Conv with the bias over that
+ * step's type, and its weight type is the pointwise kernel's.
+ */
 static int derive_dense(struct derive *d, size_t index,
 			struct qk_layer_prec *row, const char *weight_reason)
 {
 	const struct qk_layer *layer = &d->model->layers[index];
-	const struct qk_prec_weights *kernel = &d->prec->kernel[index];
+	int depthwise = layer->kind == QK_LAYER_DEPTHWISE_CONV2D;
+	int separable = layer->kind == QK_LAYER_SEPARABLE_CONV1D ||
+			layer->kind == QK_LAYER_SEPARABLE_CONV2D;
+	const struct qk_prec_weights *kernel = depthwise ?
+		&d->prec->depthwise[index] : &d->prec->kernel[index];
 	const struct qk_prec_weights *bias = &d->prec->bias[index];
-	const struct qk_tensor *kt = qk_layer_weight(layer, "kernel");
+	const struct qk_tensor *kt = qk_layer_weight(
+		layer, depthwise ? "depthwise_kernel" :
+		separable ? "pointwise_kernel" : "kernel");
+	int64_t per_sum;
+	int step_bits = 0;
 	struct qk_kif in, w, p, b = { 0, -QK_PREC_MAX_BITS, -QK_PREC_MAX_BITS };
 	struct qform form;
 	char reason[QK_ERR_MAX] = "";
@@ -493,20 +543,34 @@ static int derive_dense(struct derive *d, size_t index,
 				   .result.fixed;
 	if (weight_reason && weight_reason[0])
 		return mark(d, row, QK_PREC_UNSUPPORTED, weight_reason);
-	if (!kt || !kernel->data || kt->rank < 1 ||
-	    kt->shape[kt->rank - 1] <= 0)
+	if (separable) {
+		if (depthwise_step(d, index, &in))
+			return mark(d, row, QK_PREC_UNSUPPORTED, "depthwise "
+				    "kernel weights are missing");
+		if (note_step(d, row, in))
+			return -1;
+		/* QKeras keeps the step in float32 too. */
+		step_bits = in.i + in.f;
+	}
+	if (!kt || !kernel->data || kt->rank < (depthwise ? 4 : 1) ||
+	    kt->shape[kt->rank - 1] <= 0 ||
+	    (depthwise && kt->shape[kt->rank - 2] <= 0))
 		return mark(d, row, QK_PREC_UNSUPPORTED, "kernel weights "
 			    "are missing");
 	w = container_kif(kernel);
 	set_type(&row->weight, w, QK_RND_TRN, QK_OVF_WRAP);
-	row->fan_in = (int64_t)(kernel->count /
-				(size_t)kt->shape[kt->rank - 1]);
+	/* A depthwise output sums one input channel over the window only. */
+	per_sum = kt->shape[kt->rank - 1];
+	if (depthwise)
+		per_sum *= kt->shape[kt->rank - 2];
+	row->fan_in = (int64_t)(kernel->count / (size_t)per_sum);
 	p.k = in.k || w.k || (bias->data && has_negative(bias));
 	p.i = in.i + w.i + ceil_log2(row->fan_in);
 	p.f = in.f + w.f;
 	if (bias->data && bias->count)
 		b = container_kif(bias);
-	row->accum_significant_bits = max_int(p.i, b.i) + max_int(p.f, b.f);
+	row->accum_significant_bits = max_int(max_int(p.i, b.i) +
+					      max_int(p.f, b.f), step_bits);
 	if (row->accum_significant_bits > QK_PREC_FLOAT32_BITS)
 		row->flags |= QK_PREC_FLAG_FLOAT32_INEXACT;
 
@@ -760,13 +824,10 @@ static int derive_layer(struct derive *d, size_t index,
 	case QK_LAYER_DENSE:
 	case QK_LAYER_CONV1D:
 	case QK_LAYER_CONV2D:
-		return derive_dense(d, index, row, weight_reason);
 	case QK_LAYER_DEPTHWISE_CONV2D:
 	case QK_LAYER_SEPARABLE_CONV1D:
 	case QK_LAYER_SEPARABLE_CONV2D:
-		return mark(d, row, QK_PREC_UNSUPPORTED, "HGQ derives Conv "
-			    "precision from the layer's kernel, which "
-			    "depthwise and separable layers do not have");
+		return derive_dense(d, index, row, weight_reason);
 	case QK_LAYER_BATCHNORM:
 		return mark(d, row, QK_PREC_NOT_EXACT, "unfused batch "
 			    "normalization with float parameters");

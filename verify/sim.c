@@ -79,7 +79,8 @@ struct tensor {
 enum op_kind {
 	OP_INPUT,	/* an input with --input-precision: convert */
 	OP_DENSE,
-	OP_CONV,	/* Conv1D and Conv2D, as a Dense over each window */
+	OP_CONV,	/* Conv1D, Conv2D and depthwise steps, as a Dense
+			 * over each window */
 	OP_MAXPOOL,	/* MaxPooling and GlobalMaxPooling */
 	OP_AVGPOOL,	/* AveragePooling and GlobalAveragePooling */
 	OP_ACT,
@@ -673,40 +674,81 @@ static int apply_act_bound(const struct act *act, struct tensor *t)
 }
 
 /*
+ * Spreads a depthwise kernel [k_h, k_w, channels, dm] over the input
+ * channels into a fan_in x units matrix, units = channels * dm. Row
+ * r * channels + c holds channel c's values in columns c * dm + m and
+ * zeros elsewhere. Zero products leave each float32 sum unchanged, up to
+ * the sign of a zero, so the real products still add in k_h, k_w order.
+ * NOTE: the zeros multiply the work per output by channels.
+ */
+static void spread_depthwise(const float *dw, size_t fan_in, size_t units,
+			     size_t channels, float *out)
+{
+	size_t dm = units / channels;
+
+	memset(out, 0, fan_in * units * sizeof(float));
+	for (size_t i = 0; i < fan_in; i++) {
+		size_t c = i % channels, r = i / channels;
+
+		for (size_t m = 0; m < dm; m++)
+			out[i * units + c * dm + m] =
+				dw[r * units + c * dm + m];
+	}
+}
+
+/*
  * Quantizes the kernel (fan_in x units in row-major order) and the bias
  * of a Dense or Conv op and converts both into raw integers at one binary
- * point, the accumulator's.
+ * point, the accumulator's. A depthwise kernel (channels > 0) is
+ * quantized as stored, then spread over the input channels.
  */
 static int build_weights(struct qk_sim *sim, struct op *op,
 			 const struct tensor *x, const struct qk_tensor *kernel,
+			 enum qk_role role, size_t channels,
 			 const struct qk_tensor *bias, struct qk_err *err)
 {
 	const struct qk_layer *l = layer_at(sim, op->layer);
 	struct qk_err qerr = QK_ERR_INIT;
+	size_t n = op->fan_in * op->units;
+	float *q;
 	int kernel_frac, bias_frac;
 
 	if (bias && bias->count != op->units)
 		return layer_fail(sim, op->layer, err,
 				  "bias has %zu values, expected %zu",
 				  bias->count, op->units);
-	op->kernel = qk_calloc(kernel->count, sizeof(float));
-	op->kernel_raw = qk_calloc(kernel->count, sizeof(int64_t));
+	if (kernel->count != (channels ? n / channels : n))
+		return layer_fail(sim, op->layer, err,
+				  "kernel has %zu values, expected %zu",
+				  kernel->count, channels ? n / channels : n);
+	op->kernel = qk_calloc(n, sizeof(float));
+	op->kernel_raw = qk_calloc(n, sizeof(int64_t));
+	q = channels ? qk_calloc(kernel->count, sizeof(float)) : op->kernel;
 	if (bias) {
 		op->bias = qk_calloc(bias->count, sizeof(float));
 		op->bias_raw = qk_calloc(bias->count, sizeof(int64_t));
 	}
-	if (!op->kernel || !op->kernel_raw ||
-	    (bias && (!op->bias || !op->bias_raw)))
+	if (!op->kernel || !op->kernel_raw || !q ||
+	    (bias && (!op->bias || !op->bias_raw))) {
+		if (q != op->kernel)
+			free(q);
 		return qk_fail(err, "out of memory");
-	if (l->quant[QK_ROLE_KERNEL]) {
-		if (qk_quantize_weights(l->quant[QK_ROLE_KERNEL],
-					QK_ROLE_KERNEL, kernel->data,
-					kernel->count, op->kernel, &qerr) < 0)
+	}
+	if (l->quant[role]) {
+		if (qk_quantize_weights(l->quant[role], role, kernel->data,
+					kernel->count, q, &qerr) < 0) {
+			if (q != op->kernel)
+				free(q);
 			return layer_fail(sim, op->layer, err,
 					  "kernel quantizer: %s", qerr.msg);
+		}
 	} else {
-		memcpy(op->kernel, kernel->data,
-		       kernel->count * sizeof(float));
+		memcpy(q, kernel->data, kernel->count * sizeof(float));
+	}
+	if (channels) {
+		spread_depthwise(q, op->fan_in, op->units, channels,
+				 op->kernel);
+		free(q);
 	}
 	if (bias && l->quant[QK_ROLE_BIAS]) {
 		if (qk_quantize_weights(l->quant[QK_ROLE_BIAS], QK_ROLE_BIAS,
@@ -719,14 +761,14 @@ static int build_weights(struct qk_sim *sim, struct op *op,
 	}
 
 	/* One binary point for products and bias: the finer of the two. */
-	kernel_frac = needed_frac(op->kernel, kernel->count);
+	kernel_frac = needed_frac(op->kernel, n);
 	op->acc_frac = x->frac + kernel_frac;
 	if (bias) {
 		bias_frac = needed_frac(op->bias, bias->count);
 		if (bias_frac > op->acc_frac)
 			op->acc_frac = bias_frac;
 	}
-	if (weights_to_raw(op->kernel, kernel->count, op->acc_frac - x->frac,
+	if (weights_to_raw(op->kernel, n, op->acc_frac - x->frac,
 			   op->kernel_raw) < 0)
 		return layer_fail(sim, op->layer, err,
 				  "quantized kernel values need more than 62 "
@@ -756,8 +798,8 @@ static int build_dense_weights(struct qk_sim *sim, struct op *op,
 				  "has %zu elements",
 				  op->fan_in, x->count);
 	op->outer = x->count / op->fan_in;
-	return build_weights(sim, op, x, kernel, qk_layer_weight(l, "bias"),
-			     err);
+	return build_weights(sim, op, x, kernel, QK_ROLE_KERNEL, 0,
+			     qk_layer_weight(l, "bias"), err);
 }
 
 /* Bounds the accumulator and picks int64 or __int128 for it. */
@@ -1086,23 +1128,81 @@ static int64_t positive_or_one(int64_t v)
 }
 
 /*
+ * Builds the pointwise step of a separable convolution: a Dense over the
+ * channels at each position of mid, the depthwise step's output of the
+ * given rank and shape, with the layer's bias and activation.
+ */
+static int build_pointwise(struct qk_sim *sim, size_t layer, size_t mid,
+			   int rank, int64_t *shape, const struct act *act,
+			   int inexact, struct qk_err *err)
+{
+	const struct qk_layer *l = layer_at(sim, layer);
+	const struct qk_tensor *kernel = qk_layer_weight(l,
+							 "pointwise_kernel");
+	const struct tensor *x;
+	struct op *op;
+	double bound;
+	size_t count;
+
+	if (!kernel || kernel->rank != rank + 1)
+		return layer_fail(sim, layer, err,
+				  "missing %d-dimensional pointwise kernel",
+				  rank + 1);
+	for (int d = 0; d < rank - 1; d++)
+		if (kernel->shape[d] != 1)
+			return layer_fail(sim, layer, err,
+					  "pointwise kernel is not 1x1");
+	if (kernel->shape[rank - 1] != shape[rank - 1])
+		return layer_fail(sim, layer, err,
+				  "pointwise kernel has %lld inputs but the "
+				  "depthwise step gives %lld channels",
+				  (long long)kernel->shape[rank - 1],
+				  (long long)shape[rank - 1]);
+	op = new_op(sim, OP_DENSE, layer, 1, err);
+	if (!op)
+		return -1;
+	x = &sim->tensors[mid];
+	op->in[0] = mid;
+	op->act = *act;
+	op->fan_in = (size_t)kernel->shape[rank - 1];
+	op->units = (size_t)kernel->shape[rank];
+	op->outer = x->count / op->fan_in;
+	if (build_weights(sim, op, x, kernel, QK_ROLE_POINTWISE, 0,
+			  qk_layer_weight(l, "bias"), err) < 0 ||
+	    dense_bound(sim, op, x, &bound, err) < 0)
+		return -1;
+	shape[rank - 1] = (int64_t)op->units;
+	if (shape_count(sim, layer, rank, shape, &count, err) < 0)
+		return -1;
+	return finish_sums(sim, rank, shape, bound, act, inexact, err);
+}
+
+/*
  * Builds a Conv1D or Conv2D as a Dense over each window: the kernel,
  * stored as [k_h, k_w, c_in, filters], is a fan_in x filters matrix
- * whose rows follow the window's kernel order.
+ * whose rows follow the window's kernel order. A DepthwiseConv2D kernel,
+ * [k_h, k_w, c_in, depth_multiplier], becomes such a matrix with c_in *
+ * depth_multiplier columns, zero where a column's channel is not the
+ * row's.
  */
 static int build_conv(struct qk_sim *sim, size_t layer, struct qk_err *err)
 {
 	const struct qk_layer *l = layer_at(sim, layer);
 	const struct qk_layer_params *p = &l->params;
-	const struct qk_tensor *kernel = qk_layer_weight(l, "kernel");
+	int separable = l->kind == QK_LAYER_SEPARABLE_CONV1D ||
+			l->kind == QK_LAYER_SEPARABLE_CONV2D;
+	int depthwise = separable || l->kind == QK_LAYER_DEPTHWISE_CONV2D;
+	const struct qk_tensor *kernel = qk_layer_weight(
+		l, depthwise ? "depthwise_kernel" : "kernel");
 	size_t xi = input_tensor(sim, layer, 0);
 	const struct tensor *x = &sim->tensors[xi];
-	int dims = l->kind == QK_LAYER_CONV1D ? 1 : 2;
+	int dims = l->kind == QK_LAYER_CONV1D ||
+			   l->kind == QK_LAYER_SEPARABLE_CONV1D ? 1 : 2;
 	int64_t k[2], stride[2], dilation[2], shape[QK_MAX_RANK];
 	const int64_t *ks;
 	struct op *op;
-	struct act act;
-	int inexact;
+	struct act act, last_act;
+	int inexact, last_inexact, rc;
 	double bound;
 	size_t count;
 
@@ -1129,6 +1229,13 @@ static int build_conv(struct qk_sim *sim, size_t layer, struct qk_err *err)
 	dilation[1] = positive_or_one(p->dilation[dims - 1]);
 	if (layer_act(sim, layer, &act, &inexact, err) < 0)
 		return -1;
+	/* A separable layer's activation follows its pointwise step. */
+	last_act = act;
+	last_inexact = inexact;
+	if (separable) {
+		memset(&act, 0, sizeof(act));
+		inexact = 0;
+	}
 	op = new_op(sim, OP_CONV, layer, 1, err);
 	if (!op)
 		return -1;
@@ -1144,7 +1251,12 @@ static int build_conv(struct qk_sim *sim, size_t layer, struct qk_err *err)
 				  (long long)ks[dims], op->win.channels);
 	op->fan_in = (size_t)(k[0] * k[1] * ks[dims]);
 	op->units = (size_t)ks[dims + 1];
-	if (build_weights(sim, op, x, kernel, qk_layer_weight(l, "bias"),
+	if (depthwise)
+		op->units *= (size_t)ks[dims];
+	if (build_weights(sim, op, x, kernel,
+			  depthwise ? QK_ROLE_DEPTHWISE : QK_ROLE_KERNEL,
+			  depthwise ? (size_t)ks[dims] : 0,
+			  separable ? NULL : qk_layer_weight(l, "bias"),
 			  err) < 0 ||
 	    dense_bound(sim, op, x, &bound, err) < 0 ||
 	    alloc_taps(op, err) < 0)
@@ -1155,7 +1267,11 @@ static int build_conv(struct qk_sim *sim, size_t layer, struct qk_err *err)
 	shape[dims] = (int64_t)op->units;
 	if (shape_count(sim, layer, dims + 1, shape, &count, err) < 0)
 		return -1;
-	return finish_sums(sim, dims + 1, shape, bound, &act, inexact, err);
+	rc = finish_sums(sim, dims + 1, shape, bound, &act, inexact, err);
+	if (rc != 0 || !separable)
+		return rc;
+	return build_pointwise(sim, layer, sim->ops[sim->n_ops - 1].out,
+			       dims + 1, shape, &last_act, last_inexact, err);
 }
 
 static int is_power_of_two(uint64_t n)
@@ -1568,6 +1684,9 @@ static int build_layer(struct qk_sim *sim, size_t layer,
 		return build_merge(sim, layer, err);
 	case QK_LAYER_CONV1D:
 	case QK_LAYER_CONV2D:
+	case QK_LAYER_DEPTHWISE_CONV2D:
+	case QK_LAYER_SEPARABLE_CONV1D:
+	case QK_LAYER_SEPARABLE_CONV2D:
 		return build_conv(sim, layer, err);
 	case QK_LAYER_MAXPOOL1D:
 	case QK_LAYER_MAXPOOL2D:
@@ -1575,12 +1694,6 @@ static int build_layer(struct qk_sim *sim, size_t layer,
 	case QK_LAYER_AVGPOOL2D:
 	case QK_LAYER_GLOBAL_POOL:
 		return build_pool(sim, layer, err);
-	case QK_LAYER_DEPTHWISE_CONV2D:
-	case QK_LAYER_SEPARABLE_CONV1D:
-	case QK_LAYER_SEPARABLE_CONV2D:
-		return layer_fail(sim, layer, err,
-				  "depthwise and separable convolutions are "
-				  "not simulated");
 	default:
 		return layer_fail(sim, layer, err, "%s is not simulated",
 				  l->class_name);
@@ -1631,7 +1744,10 @@ static int build_all(struct qk_sim *sim, const struct qk_sim_options *options,
 		/* Compare what feeds the inexact layer. */
 		if (m->layers[i].kind == QK_LAYER_DENSE ||
 		    m->layers[i].kind == QK_LAYER_CONV1D ||
-		    m->layers[i].kind == QK_LAYER_CONV2D) {
+		    m->layers[i].kind == QK_LAYER_CONV2D ||
+		    m->layers[i].kind == QK_LAYER_DEPTHWISE_CONV2D ||
+		    m->layers[i].kind == QK_LAYER_SEPARABLE_CONV1D ||
+		    m->layers[i].kind == QK_LAYER_SEPARABLE_CONV2D) {
 			if (add_output(sim, sim->ops[sim->n_ops - 1].out, i, 0,
 				       "before its activation", err) < 0)
 				return -1;

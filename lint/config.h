@@ -36,7 +36,7 @@ void qk_config_release(struct qk_config *config);
 
 /*
  * Reads the YAML file at path into config, on top of what config already
- * holds (after following `extends`). On an invalid file, err reads
+ * contains (after following `extends`). On an invalid file, err reads
  * "invalid config: FILE:LINE:COLUMN: ..." and -1 is returned.
  */
 int qk_config_load(struct qk_config *config, const char *path,
@@ -49,7 +49,7 @@ int qk_config_load_text(struct qk_config *config, const char *text,
 /*
  * Finds the config file for a model: .qklint.yaml or .qklint.yml in the
  * model's directory or the nearest parent, stopping after a directory
- * that holds .git. Returns a new path owned by the caller, or NULL.
+ * that contains .git. Returns a new path owned by the caller, or NULL.
  */
 char *qk_config_discover(const char *model_path);
 

@@ -57,7 +57,7 @@ struct qk_qparam {
 	struct qk_value value;
 };
 
-/* How the scale alpha is set. */
+/* Kind of scale (alpha) a quantizer uses. */
 enum qk_alpha {
 	QK_ALPHA_UNSET,		/* None / null / not given */
 	QK_ALPHA_NUMBER,	/* a number, stored in alpha */

@@ -64,7 +64,8 @@ char *qk_fixed_format(const struct qk_fixed_type *t, char *buf, size_t size);
 /*
  * Converts x (a double) into t and returns the raw value (x / step after
  * rounding and overflow handling). Exact for every double whose value
- * fits in 64-bit steps; x beyond that saturates or wraps as the mode says.
+ * fits in 64-bit steps. Beyond that, x saturates or wraps as t's overflow
+ * mode sets.
  */
 int64_t qk_fixed_from_double(const struct qk_fixed_type *t, double x);
 
@@ -92,7 +93,7 @@ int64_t qk_fixed_max_raw(const struct qk_fixed_type *t);
 /*
  * Returns the fixed-point form of a quantizer as the proxy builds it
  * (aggressive selects WRAP for non-symmetric quantized_bits). Returns -1
- * when the quantizer has no fixed-point form (err says why).
+ * when the quantizer has no fixed-point form (err gives the reason).
  */
 int qk_fixed_from_quantizer(const struct qk_quantizer *q, int aggressive,
 			    struct qk_fixed_type *out, struct qk_err *err);

@@ -1274,6 +1274,25 @@ char *qk_config_locate(const char *model_path)
 	return found;
 }
 
+int qk_config_resolve(struct qk_config *config, const char *explicit_path,
+		      int no_config, const char *model_path,
+		      struct qk_err *err)
+{
+	char *found;
+	int rc;
+
+	if (qk_config_init(config, err))
+		return -1;
+	if (no_config)
+		return 0;
+	if (explicit_path)
+		return qk_config_load(config, explicit_path, err);
+	found = qk_config_locate(model_path);
+	rc = found ? qk_config_load(config, found, err) : 0;
+	free(found);
+	return rc;
+}
+
 const struct qk_rule_conf *qk_config_rule(const struct qk_config *config,
 					  const struct qk_rule *rule)
 {

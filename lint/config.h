@@ -62,6 +62,16 @@ char *qk_config_discover(const char *model_path);
  */
 char *qk_config_locate(const char *model_path);
 
+/*
+ * Fills config for one model: the built-in defaults, then explicit_path
+ * when given, else the file qk_config_locate finds, unless no_config is
+ * set. Returns -1 with err set when a config file is invalid; the caller
+ * releases config either way.
+ */
+int qk_config_resolve(struct qk_config *config, const char *explicit_path,
+		      int no_config, const char *model_path,
+		      struct qk_err *err);
+
 /* Returns the settings of rule in config. */
 const struct qk_rule_conf *qk_config_rule(const struct qk_config *config,
 					  const struct qk_rule *rule);

@@ -13,6 +13,7 @@
 
 #include "../rules/rule.h"
 #include "../verify/verify_cli.h"
+#include "args.h"
 #include "config.h"
 #include "engine.h"
 #include "layers.h"
@@ -88,29 +89,6 @@ static int error_line(const char *file, const char *msg)
 	else
 		fprintf(stderr, "qklint: error: %s\n", msg);
 	return EXIT_USAGE;
-}
-
-/* Matches "--name value" and "--name=value"; advances *i over the value. */
-static int take_value(int argc, char **argv, int *i, const char *name,
-		      const char **value)
-{
-	size_t n = strlen(name);
-	const char *arg = argv[*i];
-
-	if (strncmp(arg, name, n) != 0)
-		return 0;
-	if (arg[n] == '=') {
-		*value = arg + n + 1;
-		return 1;
-	}
-	if (arg[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		*value = NULL;
-		return 1;
-	}
-	*value = argv[++*i];
-	return 1;
 }
 
 static int parse_override(struct lint_args *a, const char *text)
@@ -210,20 +188,20 @@ static int parse_lint_args(int argc, char **argv, int start,
 			a->report.quiet = 1;
 		else if (strcmp(arg, "--debug") == 0)
 			a->debug = 1;
-		else if (take_value(argc, argv, &i, "--weights", &v)) {
+		else if (qk_arg_value(argc, argv, &i, "--weights", &v)) {
 			if (!v)
 				return missing_value("--weights");
 			a->weights = v;
-		} else if (take_value(argc, argv, &i, "--config", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--config", &v)) {
 			if (!v)
 				return missing_value("--config");
 			a->config = v;
-		} else if (take_value(argc, argv, &i, "--rule", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--rule", &v)) {
 			if (!v)
 				return missing_value("--rule");
 			if (parse_override(a, v))
 				return -1;
-		} else if (take_value(argc, argv, &i, "--fail-on", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--fail-on", &v)) {
 			if (parse_fail_on(v, &a->fail_on)) {
 				fprintf(stderr, "qklint: error: invalid "
 					"--fail-on '%s': expected error or "
@@ -231,7 +209,7 @@ static int parse_lint_args(int argc, char **argv, int start,
 				return -1;
 			}
 			a->fail_on_set = 1;
-		} else if (take_value(argc, argv, &i, "--format", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--format", &v)) {
 			if (!v || qk_output_format_parse(v,
 							 &a->report.format)) {
 				fprintf(stderr, "qklint: error: invalid "
@@ -239,7 +217,7 @@ static int parse_lint_args(int argc, char **argv, int start,
 					"sarif or github\n", v ? v : "");
 				return -1;
 			}
-		} else if (take_value(argc, argv, &i, "--color", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--color", &v)) {
 			if (!v || (strcmp(v, "auto") && strcmp(v, "always") &&
 				   strcmp(v, "never"))) {
 				fprintf(stderr, "qklint: error: invalid "
@@ -489,20 +467,10 @@ static void list_release(struct file_list *l)
 static int config_for(const struct lint_args *a, const char *model_path,
 		      struct qk_config *config, struct qk_err *err)
 {
-	char *found = NULL;
 	size_t i;
-	int rc = 0;
 
-	if (qk_config_init(config, err))
-		return -1;
-	if (!a->no_config) {
-		if (a->config)
-			rc = qk_config_load(config, a->config, err);
-		else if ((found = qk_config_locate(model_path)) != NULL)
-			rc = qk_config_load(config, found, err);
-	}
-	free(found);
-	if (rc)
+	if (qk_config_resolve(config, a->config, a->no_config, model_path,
+			      err))
 		return -1;
 	for (i = 0; i < a->n_overrides; i++)
 		qk_config_rule_mut(config, a->overrides[i].rule)->severity =
@@ -618,7 +586,7 @@ static int cmd_layers(int argc, char **argv)
 	int i;
 
 	for (i = 2; i < argc; i++) {
-		if (take_value(argc, argv, &i, "--weights", &v)) {
+		if (qk_arg_value(argc, argv, &i, "--weights", &v)) {
 			if (!v)
 				return missing_value("--weights"), EXIT_USAGE;
 			opts.weights_path = v;
@@ -654,7 +622,7 @@ static int want_json(int argc, char **argv, int start, const char **rest)
 
 	*rest = NULL;
 	for (i = start; i < argc; i++) {
-		if (take_value(argc, argv, &i, "--format", &v)) {
+		if (qk_arg_value(argc, argv, &i, "--format", &v)) {
 			if (!v || (strcmp(v, "json") && strcmp(v, "text"))) {
 				fprintf(stderr, "qklint: error: invalid "
 					"--format '%s': expected text or "
@@ -697,7 +665,7 @@ static int cmd_explain(int argc, char **argv)
 	if (json && argc - 2 > 3)
 		return error_line(NULL, "explain --format json takes one rule");
 	for (i = 2; i < argc; i++) {
-		if (take_value(argc, argv, &i, "--format", &v))
+		if (qk_arg_value(argc, argv, &i, "--format", &v))
 			continue;
 		rule = qk_rules_find(argv[i]);
 		if (!rule) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../lint/args.h"
 #include "../lint/config.h"
 #include "../lint/engine.h"
 #include "../lint/model.h"
@@ -93,24 +94,6 @@ static int file_error(const char *path, const char *msg)
 	return EXIT_USAGE;
 }
 
-/* Takes "--name VALUE" or "--name=VALUE" at argv[*i]. */
-static int take_value(int argc, char **argv, int *i, const char *name,
-		      const char **value)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*value = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	*value = *i + 1 < argc ? argv[++*i] : NULL;
-	return 1;
-}
-
 static int parse_count(const char *text, uint64_t *out)
 {
 	char *end;
@@ -145,13 +128,13 @@ static int parse_verify_args(int argc, char **argv, struct verify_args *a)
 			a->quiet = 1;
 		} else if (strcmp(arg, "--no-config") == 0) {
 			a->no_config = 1;
-		} else if (take_value(argc, argv, &i, "--config", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--config", &v)) {
 			if (!v)
 				return usage_error(verify_usage,
 						   "missing value for %s",
 						   "--config");
 			a->config = v;
-		} else if (take_value(argc, argv, &i, "--mode", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--mode", &v)) {
 			if (!v || (strcmp(v, "safe") && strcmp(v, "fast") &&
 				   strcmp(v, "both")))
 				return usage_error(verify_usage,
@@ -161,49 +144,49 @@ static int parse_verify_args(int argc, char **argv, struct verify_args *a)
 						   v ? v : "");
 			a->safe = strcmp(v, "fast") != 0;
 			a->fast = strcmp(v, "safe") != 0;
-		} else if (take_value(argc, argv, &i, "--input-precision",
+		} else if (qk_arg_value(argc, argv, &i, "--input-precision",
 				      &v)) {
 			if (!v)
 				return usage_error(verify_usage,
 						   "missing value for %s",
 						   "--input-precision");
 			a->input_precision = v;
-		} else if (take_value(argc, argv, &i, "--exhaustive-limit",
+		} else if (qk_arg_value(argc, argv, &i, "--exhaustive-limit",
 				      &v)) {
 			if (parse_count(v, &a->run.exhaustive_limit) < 0)
 				return usage_error(verify_usage,
 						   "invalid --exhaustive-limit "
 						   "'%s' (expected a count)",
 						   v ? v : "");
-		} else if (take_value(argc, argv, &i, "--samples", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--samples", &v)) {
 			if (parse_count(v, &a->run.samples) < 0 ||
 			    a->run.samples == 0)
 				return usage_error(verify_usage,
 						   "invalid --samples '%s' "
 						   "(expected a positive count)",
 						   v ? v : "");
-		} else if (take_value(argc, argv, &i, "--seed", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--seed", &v)) {
 			if (parse_count(v, &a->run.seed) < 0)
 				return usage_error(verify_usage,
 						   "invalid --seed '%s' "
 						   "(expected an unsigned "
 						   "integer)",
 						   v ? v : "");
-		} else if (take_value(argc, argv, &i, "--save-counterexample",
+		} else if (qk_arg_value(argc, argv, &i, "--save-counterexample",
 				      &v)) {
 			if (!v)
 				return usage_error(verify_usage,
 						   "missing value for %s",
 						   "--save-counterexample");
 			a->counterexample = v;
-		} else if (take_value(argc, argv, &i, "--emit-hls4ml-config",
+		} else if (qk_arg_value(argc, argv, &i, "--emit-hls4ml-config",
 				      &v)) {
 			if (!v)
 				return usage_error(verify_usage,
 						   "missing value for %s",
 						   "--emit-hls4ml-config");
 			a->hls4ml_config = v;
-		} else if (take_value(argc, argv, &i, "--weights", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--weights", &v)) {
 			if (!v)
 				return usage_error(verify_usage,
 						   "missing value for %s",
@@ -503,19 +486,12 @@ static int lint_before_verify(const struct qk_model *model,
 	struct qk_file_result result = { 0 };
 	struct qk_report_options report = { QK_OUT_TEXT, 0, 0, 0 };
 	struct qk_err err = QK_ERR_INIT;
-	char *found = NULL;
-	int status = EXIT_EQUIVALENT, rc = 0;
+	int status = EXIT_EQUIVALENT;
 	size_t i;
 
-	if (qk_config_init(&config, &err))
-		return file_error(a->path, err.msg);
-	if (!a->no_config && a->config)
-		rc = qk_config_load(&config, a->config, &err);
-	else if (!a->no_config && (found = qk_config_locate(a->path)))
-		rc = qk_config_load(&config, found, &err);
-	free(found);
-	if (rc || qk_lint_model(model, &config, a->path, &result.sink,
-				&err)) {
+	if (qk_config_resolve(&config, a->config, a->no_config, a->path,
+			      &err) ||
+	    qk_lint_model(model, &config, a->path, &result.sink, &err)) {
 		qk_config_release(&config);
 		qk_sink_release(&result.sink);
 		fprintf(stderr, "qklint: error: %s\n", err.msg);
@@ -649,7 +625,7 @@ static int parse_simulate_args(int argc, char **argv, struct simulate_args *a)
 			return 1;
 		} else if (strcmp(arg, "--fast") == 0) {
 			a->fast = 1;
-		} else if (take_value(argc, argv, &i, "--mode", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--mode", &v)) {
 			if (!v || (strcmp(v, "qkeras") && strcmp(v, "proxy")))
 				return usage_error(simulate_usage,
 						   "invalid --mode '%s' "
@@ -657,14 +633,14 @@ static int parse_simulate_args(int argc, char **argv, struct simulate_args *a)
 						   v ? v : "");
 			a->proxy = strcmp(v, "proxy") == 0;
 			have_mode = 1;
-		} else if (take_value(argc, argv, &i, "--input", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--input", &v)) {
 			a->input = v;
-		} else if (take_value(argc, argv, &i, "--output", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--output", &v)) {
 			a->output = v;
-		} else if (take_value(argc, argv, &i, "--input-precision",
+		} else if (qk_arg_value(argc, argv, &i, "--input-precision",
 				      &v)) {
 			a->input_precision = v;
-		} else if (take_value(argc, argv, &i, "--weights", &v)) {
+		} else if (qk_arg_value(argc, argv, &i, "--weights", &v)) {
 			a->weights = v;
 		} else if (arg[0] == '-' && arg[1] != '\0') {
 			return usage_error(simulate_usage,

@@ -2,7 +2,7 @@
  * Rules, their settings and the findings they produce.
  *
  * Each rule lives in its own file rules/qkNNN_<name>.c and exports one
- * const struct qk_rule. rules/registry.c holds the only table of rules,
+ * const struct qk_rule. rules/registry.c contains the only table of rules,
  * sorted by ID. A rule's check function reads the model and the rule's
  * resolved settings and appends findings to a sink; it returns 0, or -1
  * only when qklint itself failed (out of memory), never for a finding.

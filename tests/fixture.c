@@ -1580,7 +1580,7 @@ static int fill_example_weights(struct qk_fixture *fx)
 /*
  * A 16-32-5 jet tagger in the shape of the hls4ml tutorial model. With
  * clean unset, it has no input quantizer and ends in a softmax, so qklint
- * has findings to show; the clean variant quantizes the input and ends in
+ * has findings to show. The clean variant quantizes the input and ends in
  * a linear output.
  */
 static struct qk_fixture *jet_tagger(enum qk_fixture_style style, int clean)

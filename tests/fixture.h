@@ -17,7 +17,7 @@
  * Options let a test break one part of a file at a time.
  *
  * Every function returns 0 (or a non-NULL pointer) on success and -1 (or
- * NULL) on failure; fixtures are test code, so a failure only needs to be
+ * NULL) on failure. Fixtures are test code, so a failure only needs to be
  * detectable, and no message is produced.
  */
 #ifndef QK_TESTS_FIXTURE_H

@@ -87,9 +87,9 @@ static struct qk_model *dense_model(const float *kernel, const float *bias,
  * quantize to 5/16, -11/16 (raw 5, -11 at f = 4); the sum counts steps of
  * 2^-9: 5 * [-128, 127] = [-640, 635], -11 * [-128, 127] = [-1397, 1408],
  * bias 1/4 = 128: [-1909, 2171], i.e. [-3.728515625, 4.240234375]. The
- * safe accumulator ap_fixed<13,4> holds [-4096, 4095]: fits. The fast one,
- * ap_fixed<11,2>, holds [-1024, 1023]: it wraps. The quantizer
- * quantized_bits(6,1) holds [-2, 1.9375], so WRAP is unsafe.
+ * safe accumulator ap_fixed<13,4> spans [-4096, 4095]: fits. The fast one,
+ * ap_fixed<11,2>, spans [-1024, 1023]: it wraps. The quantizer
+ * quantized_bits(6,1) spans [-2, 1.9375], so WRAP is unsafe.
  */
 Test(bounds, dense_by_hand_wrap_unsafe)
 {
@@ -215,7 +215,7 @@ Test(bounds, fan_in_one_corner_overflows)
 /*
  * Conv1D over 3 values, kernel [0.5, 0.25], 'same' padding: the pad is 1
  * in total, all on the right, so outputs 0 and 1 see 0.5 x0 + 0.25 x1 in
- * [-3, 2.9765625] and output 2 sees only 0.5 x2 in [-2, 1.984375].
+ * [-3, 2.9765625] and output 2 gets only 0.5 x2 in [-2, 1.984375].
  */
 Test(bounds, conv1d_same_padding_per_element)
 {

@@ -71,7 +71,7 @@ static size_t index_ok(const struct qk_model *m, const char *name)
 	return i;
 }
 
-/* Asserts a weight's shape and that it holds qk_fixture_pattern values. */
+/* Asserts a weight's shape and that it contains qk_fixture_pattern values. */
 static void expect_pattern_weight(const struct qk_layer *layer,
 				  const char *name, int rank,
 				  const int64_t *shape)

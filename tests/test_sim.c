@@ -688,9 +688,9 @@ Test(sim, depthwise_conv2d_values)
 	run_both(sim, input, &r);
 	cr_assert_eq(r.n, 8);
 	/*
-	 * Window 0, channel 0 sees 1, 0, -2, 1: with m = 0 the weights
-	 * 0.5, -1, 0.625, 0.125 give -0.625, plus 0.125. Channel 1 sees
-	 * -2, 1, 0, 1. Window 1 sees 0, -1, 1, 0 and 1, -1, 1, -2.
+	 * Window 0, channel 0 reads 1, 0, -2, 1, so with m = 0 the weights
+	 * 0.5, -1, 0.625, 0.125 give -0.625, plus 0.125. Channel 1 reads
+	 * -2, 1, 0, 1. Window 1 reads 0, -1, 1, 0 and 1, -1, 1, -2.
 	 */
 	for (size_t i = 0; i < 8; i++) {
 		cr_expect_eq(r.qkeras[i], expected[i], "QKeras element %zu",

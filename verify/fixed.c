@@ -291,7 +291,7 @@ int64_t qk_fixed_max_raw(const struct qk_fixed_type *t)
 {
 	int bits = t->is_signed ? t->width - 1 : t->width;
 
-	/* A derived type can have no bits left (i + f < 0): it holds 0. */
+	/* A derived type can have no bits left (i + f < 0), and then its only value is 0. */
 	if (bits <= 0)
 		return 0;
 	if (bits >= 63)

@@ -676,7 +676,7 @@ static int apply_act_bound(const struct act *act, struct tensor *t)
 /*
  * Spreads a depthwise kernel [k_h, k_w, channels, dm] over the input
  * channels into a fan_in x units matrix, units = channels * dm. Row
- * r * channels + c holds channel c's values in columns c * dm + m and
+ * r * channels + c contains channel c's values in columns c * dm + m and
  * zeros elsewhere. Zero products leave each float32 sum unchanged, up to
  * the sign of a zero, so the real products still add in k_h, k_w order.
  * NOTE: the zeros multiply the work per output by channels.
